@@ -1,0 +1,28 @@
+@{
+    RootModule           = 'SemanticCore.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b3f0c8e-7a41-4d2b-9c6e-2f1d8a9e4b17'
+    Author               = 'SemanticCore.PS contributors'
+    CompanyName          = 'SemanticCore.PS'
+    Copyright            = '(c) SemanticCore.PS contributors. MIT License.'
+    Description          = 'A semantic index of documents in SQLite, with embeddings at half price through the Google Gemini Batch API.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('SemanticCore.PS.format.ps1xml')
+    CmdletsToExport      = @(
+        'Import-SemanticDocument'
+        'Get-ChunkStatus'
+        'Update-SemanticSchema'
+        'Test-SemanticProbe'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Semantic', 'Embeddings', 'Gemini', 'SQLite', 'Search', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            ProjectUri = 'https://github.com/semanticcore/SemanticCore.PS'
+            LicenseUri = 'https://github.com/semanticcore/SemanticCore.PS/blob/main/LICENSE'
+        }
+    }
+}
