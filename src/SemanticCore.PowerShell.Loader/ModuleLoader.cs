@@ -3,13 +3,14 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
-namespace SemanticCore.PowerShell;
+namespace SemanticCore.PowerShell.Loader;
 
 /// <summary>
 /// Keeps the module's dependencies (the core library, SQLite, Markdig, Polly...) in a load context of
 /// their own, so the module works next to pwsh's own copies and other modules' versions of them
-/// ("Resolving PowerShell module assembly dependency conflicts"). pwsh loads this assembly into its
-/// default context; the first reference to the core is answered from <c>dependencies/</c>.
+/// ("Resolving PowerShell module assembly dependency conflicts"). pwsh loads this assembly and the
+/// cmdlet assembly into its default context; their references to the core are answered from
+/// <c>dependencies/</c>, into the module's own context.
 /// </summary>
 public sealed class ModuleLoader : IModuleAssemblyInitializer
 {

@@ -1,0 +1,27 @@
+<#
+.SYNOPSIS
+    The SemanticCore.PS quick start: index the example knowledge base offline and show its status.
+.DESCRIPTION
+    Uses the Local provider (lexical feature hashing, no key, no network) in a fresh index under the
+    system's temp directory, so it can run anywhere, any number of times.
+#>
+param(
+    [string] $Database = (Join-Path ([System.IO.Path]::GetTempPath()) "semanticcore-quickstart-$PID.db")
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module SemanticCore.PS
+
+Write-Host "Index: $Database"
+Write-Host "`nImporting the example knowledge base (queued as Pending for a batch job):"
+Import-SemanticDocument -Path (Join-Path $PSScriptRoot 'kb/*') -Database $Database -Provider Local -Mode Async | Out-Default
+
+Write-Host "`nRe-importing: unchanged files write nothing."
+Import-SemanticDocument -Path (Join-Path $PSScriptRoot 'kb/*') -Database $Database -Mode Async | Out-Default
+
+Write-Host "`nCode chunks and their languages:"
+Get-ChunkStatus -Database $Database | Where-Object ChunkType -eq 'Code' | Out-Default
+
+Write-Host "`nStatus summary:"
+Get-ChunkStatus -Database $Database -Summary | Out-Default
+

@@ -1,0 +1,187 @@
+using System.Management.Automation;
+using SemanticCore.Embedding;
+using SemanticCore.Ingestion;
+using SemanticCore.Model;
+using SemanticCore.Storage;
+
+namespace SemanticCore.PowerShell;
+
+/// <summary>
+/// <para type="synopsis">Adds Markdown and text documents to a semantic index, or updates them incrementally.</para>
+/// </summary>
+[Cmdlet(VerbsData.Import, "SemanticDocument", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
+[OutputType(typeof(ImportResult))]
+public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    private SemanticIndex? index;
+    private DocumentImporter? importer;
+    private IEmbeddingProvider? embedder;
+    private int processed;
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP")]
+    public string[] LiteralPath { get; set; } = [];
+
+    /// <summary>Async: store chunks as Pending for a batch job. Sync: embed now. Auto: Async when a batch key is configured.</summary>
+    [Parameter]
+    public ImportMode Mode { get; set; } = ImportMode.Auto;
+
+    /// <summary>The embedding provider of a new index; on an existing index it must match (or be omitted).</summary>
+    [Parameter]
+    public EmbeddingProviderKind Provider { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Model { get; set; }
+
+    [Parameter]
+    [ValidateRange(16, 8192)]
+    public int Dimensions { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var literal = ParameterSetName == LiteralPathSet;
+        foreach (var given in literal ? LiteralPath : Path)
+        {
+            foreach (var file in ResolveFiles(given, literal))
+            {
+                Import(file);
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (processed > 0)
+        {
+            WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) index?.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private void Import(string file)
+    {
+        var database = ResolveDatabasePath();
+        if (!ShouldProcess(file, $"Import into the semantic index '{database}'")) return;
+
+        EnsureOpen();
+        processed++;
+        WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", $"{processed} imported")
+        {
+            CurrentOperation = file,
+        });
+
+        try
+        {
+            var result = Await(importer!.ImportAsync(file, embedder, Cancellation));
+            WriteVerbose($"{result.Status}: {file} ({result.Chunks} chunks: {result.Added} added, {result.Kept} kept, {result.Removed} removed, {result.Pending} pending)");
+            WriteObject(result);
+        }
+        catch (SemanticCoreException ex)
+        {
+            WriteError(Errors.From(ex, file));
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    private void EnsureOpen()
+    {
+        if (index is not null) return;
+        var request = new IndexSettingsRequest(
+            MyInvocation.BoundParameters.ContainsKey(nameof(Provider)) ? Provider : null,
+            Model,
+            MyInvocation.BoundParameters.ContainsKey(nameof(Dimensions)) ? Dimensions : null);
+        index = OpenIndex(createIfMissing: true, request);
+        importer = new DocumentImporter(index);
+
+        // Auto: batch (half price) when a Gemini batch key is there to pay for it; otherwise embed now.
+        var mode = Mode != ImportMode.Auto ? Mode
+            : index.Settings.Provider == EmbeddingProviderKind.Gemini && Keyring.HasBatchKey ? ImportMode.Async
+            : ImportMode.Sync;
+        WriteVerbose($"Index '{index.DatabasePath}': {index.Settings}; mode {mode}.");
+        if (mode == ImportMode.Sync)
+        {
+            try
+            {
+                embedder = EmbeddingProviders.CreateInteractive(index.Settings);
+            }
+            catch (SemanticCoreException ex)
+            {
+                ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
+            }
+        }
+    }
+
+    /// <summary>Resolves a -Path (wildcards) or -LiteralPath to files, like Get-FileHash; what cannot be resolved is a per-item error.</summary>
+    private IEnumerable<string> ResolveFiles(string given, bool literal)
+    {
+        List<string> files = [];
+        var fromWildcard = !literal && WildcardPattern.ContainsWildcardCharacters(given);
+        try
+        {
+            if (literal)
+            {
+                files.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(given));
+            }
+            else
+            {
+                files.AddRange(SessionState.Path.GetResolvedProviderPathFromPSPath(given, out var provider));
+                if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+                {
+                    WriteError(Errors.Create("NotAFileSystemPath", ErrorCategory.InvalidArgument,
+                        $"'{given}' is not a file system path (provider {provider.Name}).", given));
+                    return [];
+                }
+            }
+        }
+        catch (ItemNotFoundException)
+        {
+            files.Clear();
+        }
+        catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException or NotSupportedException)
+        {
+            WriteError(Errors.Create("InvalidPath", ErrorCategory.InvalidArgument, ex.Message, given, ex));
+            return [];
+        }
+
+        if (files.Count == 0 || (literal && !File.Exists(files[0]) && !Directory.Exists(files[0])))
+        {
+            WriteError(fromWildcard
+                ? Errors.Create("NoMatchingFiles", ErrorCategory.ObjectNotFound, $"No files match '{given}'.", given)
+                : Errors.Create("PathNotFound", ErrorCategory.ObjectNotFound, $"Cannot find the file '{given}' because it does not exist.", given));
+            return [];
+        }
+
+        var result = new List<string>();
+        foreach (var file in files)
+        {
+            if (!Directory.Exists(file))
+            {
+                result.Add(file);
+            }
+            else if (!fromWildcard)
+            {
+                // Directories that a wildcard matched are skipped quietly; one named on its own is a mistake worth saying.
+                WriteError(Errors.Create("PathIsDirectory", ErrorCategory.InvalidArgument,
+                    $"'{file}' is a directory. Import its files with -Path '{System.IO.Path.Combine(file, "*.md")}' or pipe them in: Get-ChildItem '{file}' -Recurse -Include *.md | Import-SemanticDocument.", file));
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Management.Automation;
+using SemanticCore.Storage;
+
+namespace SemanticCore.PowerShell;
+
+/// <summary>
+/// <para type="synopsis">Upgrades an index's schema in place to the version this module uses.</para>
+/// </summary>
+[Cmdlet(VerbsData.Update, "SemanticSchema", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(SchemaUpdate))]
+public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
+{
+    protected override void ProcessRecord()
+    {
+        var path = ResolveDatabasePath();
+        SchemaUpdate plan;
+        try
+        {
+            plan = SemanticIndex.PlanUpgrade(path);
+        }
+        catch (SemanticCoreException ex)
+        {
+            WriteError(Errors.From(ex, path));
+            return;
+        }
+
+        if (plan.Steps.Count == 0)
+        {
+            WriteVerbose(plan.Note ?? $"The index '{path}' is at schema version {plan.FromVersion}: nothing to do.");
+            WriteObject(new SchemaUpdate { Database = path, FromVersion = plan.FromVersion, ToVersion = plan.ToVersion, Steps = [], Note = plan.Note });
+            return;
+        }
+
+        var description = $"Upgrade schema v{plan.FromVersion} -> v{plan.ToVersion}:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", plan.Steps);
+        if (!ShouldProcess(description, description, "Update-SemanticSchema", out var reason))
+        {
+            if (reason == ShouldProcessReason.WhatIf) WriteObject(plan);
+            return;
+        }
+
+        try
+        {
+            using var index = SemanticIndex.Open(path, createIfMissing: false);
+            WriteObject(index.Migration);
+        }
+        catch (SemanticCoreException ex)
+        {
+            WriteError(Errors.From(ex, path));
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using SemanticCore.Storage;
+
+namespace SemanticCore.Embedding;
+
+/// <summary>Interactive embedding: texts in, L2-normalized vectors out, in request order.</summary>
+public interface IEmbeddingProvider
+{
+    /// <summary>The provider, model and dimension of the vectors it returns.</summary>
+    IndexSettings Settings { get; }
+
+    /// <summary>Embeds chunk texts for retrieval (Gemini: RETRIEVAL_DOCUMENT).</summary>
+    Task<IReadOnlyList<float[]>> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken);
+
+    /// <summary>Embeds a search query (Gemini: RETRIEVAL_QUERY).</summary>
+    Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken);
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text;
+using SemanticCore.Storage;
+
+namespace SemanticCore.Embedding;
+
+/// <summary>
+/// An offline, deterministic embedder: feature hashing of lower-cased words and of character
+/// trigrams within words into a fixed number of signed buckets, L2-normalized. It is LEXICAL:
+/// texts that share words (or word fragments) score high; synonyms and paraphrases do not.
+/// It exists so the module works end to end with no key and no network.
+/// </summary>
+public sealed class LocalEmbeddingProvider : IEmbeddingProvider
+{
+    private const float WordWeight = 1.0f;
+    private const float TrigramWeight = 0.5f;
+
+    public LocalEmbeddingProvider(IndexSettings settings)
+    {
+        if (settings.Provider != EmbeddingProviderKind.Local)
+            throw new ArgumentException("The local embedder serves Local indexes only.", nameof(settings));
+        if (settings.Dimensions is < 16 or > 8192)
+            throw new SemanticCoreException("InvalidDimensions", FailureKind.InvalidArgument,
+                $"The Local provider supports 16 to 8192 dimensions, not {settings.Dimensions}.");
+        Settings = settings;
+    }
+
+    public IndexSettings Settings { get; }
+
+    public Task<IReadOnlyList<float[]>> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        var vectors = new float[texts.Count][];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            vectors[i] = Embed(texts[i]);
+        }
+
+        return Task.FromResult<IReadOnlyList<float[]>>(vectors);
+    }
+
+    public Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken) => Task.FromResult(Embed(text));
+
+    public float[] Embed(string text)
+    {
+        var vector = new float[Settings.Dimensions];
+        var word = new StringBuilder();
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (Rune.IsLetterOrDigit(rune))
+            {
+                word.Append(Rune.ToLowerInvariant(rune).ToString());
+            }
+            else if (word.Length > 0)
+            {
+                AddWord(vector, word.ToString());
+                word.Clear();
+            }
+        }
+
+        if (word.Length > 0) AddWord(vector, word.ToString());
+        return Vectors.Normalize(vector);
+    }
+
+    private void AddWord(float[] vector, string word)
+    {
+        Add(vector, word.AsSpan(), WordWeight);
+        // Trigrams of "<word>" let inflections and compounds ("rotate", "rotation") share features.
+        var padded = "<" + word + ">";
+        for (var i = 0; i + 3 <= padded.Length; i++) Add(vector, padded.AsSpan(i, 3), TrigramWeight);
+    }
+
+    private void Add(float[] vector, ReadOnlySpan<char> feature, float weight)
+    {
+        var hash = Fnv1a(feature);
+        var bucket = (int)(hash % (ulong)vector.Length);
+        // A second, independent bit gives the sign, so collisions cancel out on average instead of piling up.
+        vector[bucket] += (hash >> 63) == 0 ? weight : -weight;
+    }
+
+    /// <summary>FNV-1a over UTF-16 code units: stable across processes and platforms (string.GetHashCode is not).</summary>
+    private static ulong Fnv1a(ReadOnlySpan<char> text)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in text)
+        {
+            hash ^= c;
+            hash *= 1099511628211UL;
+        }
+
+        // Murmur3's finalizer: FNV's low and high bits alone are poorly mixed for short features.
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        return hash;
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Local ({Settings.Model}, {Settings.Dimensions} dimensions)");
+}

@@ -1,0 +1,47 @@
+using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace SemanticCore.Embedding;
+
+/// <summary>Vector helpers: normalization and the stored form (float32 little-endian BLOB).</summary>
+public static class Vectors
+{
+    /// <summary>Scales a vector to unit length in place (a zero vector stays zero).</summary>
+    public static float[] Normalize(float[] vector)
+    {
+        var norm = TensorPrimitives.Norm(vector);
+        if (norm > 0 && Math.Abs(norm - 1f) > 1e-6f) TensorPrimitives.Divide(vector, norm, vector);
+        return vector;
+    }
+
+    public static byte[] ToBlob(ReadOnlySpan<float> vector)
+    {
+        var blob = new byte[vector.Length * sizeof(float)];
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(vector).CopyTo(blob);
+        }
+        else
+        {
+            for (var i = 0; i < vector.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(blob.AsSpan(i * 4), vector[i]);
+        }
+
+        return blob;
+    }
+
+    public static float[] FromBlob(ReadOnlySpan<byte> blob)
+    {
+        var vector = new float[blob.Length / sizeof(float)];
+        if (BitConverter.IsLittleEndian)
+        {
+            blob[..(vector.Length * sizeof(float))].CopyTo(MemoryMarshal.AsBytes(vector.AsSpan()));
+        }
+        else
+        {
+            for (var i = 0; i < vector.Length; i++) vector[i] = BinaryPrimitives.ReadSingleLittleEndian(blob[(i * 4)..]);
+        }
+
+        return vector;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Text;
+using SemanticCore.Chunking;
+
+namespace SemanticCore.Ingestion;
+
+/// <summary>A document file's text and the hash of its bytes.</summary>
+public sealed record DocumentText(string Path, string Text, string ContentHash);
+
+/// <summary>
+/// Reads a document file as text, refusing with a clear, stable error what cannot be indexed:
+/// unsupported extensions, empty, binary, undecodable or unreadable files.
+/// </summary>
+public static class DocumentReader
+{
+    /// <summary>Larger files are refused: a document this big is almost surely data, not prose.</summary>
+    public const long MaxFileBytes = 64L * 1024 * 1024;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static DocumentText Read(string path)
+    {
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (!DocumentChunker.SupportedExtensions.Contains(extension))
+        {
+            throw new SemanticCoreException("UnsupportedFileType", FailureKind.InvalidArgument,
+                $"'{path}' is not a supported document type ({string.Join(", ", DocumentChunker.SupportedExtensions.Order())}).");
+        }
+
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Length > MaxFileBytes)
+            {
+                throw new SemanticCoreException("FileTooLarge", FailureKind.InvalidData,
+                    $"'{path}' is {info.Length / (1024 * 1024)} MiB; documents over {MaxFileBytes / (1024 * 1024)} MiB are not indexed.");
+            }
+
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw new SemanticCoreException("FileUnreadable", FailureKind.ReadError, $"Cannot read '{path}': {ex.Message}", ex);
+        }
+
+        var text = Decode(path, bytes);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new SemanticCoreException("EmptyFile", FailureKind.InvalidData, $"'{path}' is empty: there is nothing to index.");
+        }
+
+        return new DocumentText(path, text, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
+    }
+
+    private static string Decode(string path, byte[] bytes)
+    {
+        // A BOM says what the file is; without one, UTF-8 is the only encoding we accept.
+        if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) return DecodeStrict(path, bytes.AsSpan(3), StrictUtf8);
+        if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE])) return DecodeStrict(path, bytes.AsSpan(2), new UnicodeEncoding(false, false, true));
+        if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF])) return DecodeStrict(path, bytes.AsSpan(2), new UnicodeEncoding(true, false, true));
+
+        // NUL never appears in text; it is the cheap, reliable sign of a binary file.
+        if (bytes.AsSpan(0, Math.Min(bytes.Length, 8192)).Contains((byte)0))
+        {
+            throw new SemanticCoreException("BinaryFile", FailureKind.InvalidData, $"'{path}' is a binary file, not a text document.");
+        }
+
+        return DecodeStrict(path, bytes, StrictUtf8);
+    }
+
+    private static string DecodeStrict(string path, ReadOnlySpan<byte> bytes, Encoding encoding)
+    {
+        try
+        {
+            return encoding.GetString(bytes);
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw new SemanticCoreException("InvalidUtf8", FailureKind.InvalidData,
+                $"'{path}' is not valid {(encoding is UTF8Encoding ? "UTF-8" : "UTF-16")} text (bad byte at offset {ex.Index}); save it as UTF-8 and import it again.", ex);
+        }
+    }
+}

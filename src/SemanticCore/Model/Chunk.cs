@@ -1,0 +1,37 @@
+namespace SemanticCore.Model;
+
+/// <summary>One chunk of an indexed document and where it is in the embedding lifecycle (<c>Get-ChunkStatus</c>).</summary>
+public sealed class Chunk
+{
+    public required long Id { get; init; }
+    /// <summary>The source document's full path; null for rows of the earlier layout, which had no documents.</summary>
+    public string? DocumentPath { get; init; }
+    public long? DocumentId { get; init; }
+    public int Ordinal { get; init; }
+    public ChunkType ChunkType { get; init; }
+    public string? Language { get; init; }
+    public EmbeddingStatus Status { get; init; }
+    public string? BatchJobId { get; init; }
+    public string? ErrorMessage { get; init; }
+    public int RetryCount { get; init; }
+    /// <summary>The start of the content on one line, for tables and triage.</summary>
+    public string Preview { get; init; } = "";
+    public DateTimeOffset? UpdatedAt { get; init; }
+    public required string Database { get; init; }
+
+    public override string ToString() => $"{DocumentPath}#{Ordinal} ({Status})";
+}
+
+/// <summary>Chunk counts for one status, or for all of them (<c>Status = "Total"</c>), from <c>Get-ChunkStatus -Summary</c>.</summary>
+public sealed class ChunkStatusSummary
+{
+    public const string TotalStatus = "Total";
+
+    /// <summary>Pending, Submitted, Ready, Failed, or Total.</summary>
+    public required string Status { get; init; }
+    public long Chunks { get; init; }
+    public long Documents { get; init; }
+    /// <summary>The share of all chunks (0..100) in this status.</summary>
+    public double Percent { get; init; }
+    public required string Database { get; init; }
+}

@@ -1,0 +1,41 @@
+namespace SemanticCore.Model;
+
+public enum ImportStatus
+{
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// <summary>How a document was imported: one per file from <c>Import-SemanticDocument</c>.</summary>
+public sealed class ImportResult
+{
+    public required long Id { get; init; }
+    public required string Path { get; init; }
+    public required string Title { get; init; }
+    /// <summary>The document's chunks after the import.</summary>
+    public int Chunks { get; init; }
+    /// <summary>Chunks waiting for a batch flush (new ones in Async mode, plus any still waiting from before).</summary>
+    public int Pending { get; init; }
+    /// <summary>Chunks added, kept (content unchanged: vector and status kept) and removed by this import.</summary>
+    public int Added { get; init; }
+    public int Kept { get; init; }
+    public int Removed { get; init; }
+    /// <summary>Chunks embedded during the import (Sync mode).</summary>
+    public int Embedded { get; init; }
+    public required ImportStatus Status { get; init; }
+    public required string Database { get; init; }
+
+    public override string ToString() => $"{Path} ({Status})";
+}
+
+/// <summary>When a document's chunks are embedded.</summary>
+public enum ImportMode
+{
+    /// <summary>Async when a batch key is configured, else Sync.</summary>
+    Auto,
+    /// <summary>Embed now through the interactive API (full price).</summary>
+    Sync,
+    /// <summary>Store as Pending for the next batch flush (half price).</summary>
+    Async,
+}

@@ -1,0 +1,176 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using SemanticCore.Chunking;
+using SemanticCore.Embedding;
+using SemanticCore.Model;
+
+namespace SemanticCore.Storage;
+
+/// <summary>A document as stored: enough to tell whether a file changed since its last import.</summary>
+internal sealed record StoredDocument(long Id, string ContentHash, string? Chunker);
+
+/// <summary>An existing chunk, keyed by the hash of the exact text it was (or will be) embedded from.</summary>
+internal sealed record StoredChunkKey(long Id, string? ContentHash, int Ordinal);
+
+/// <summary>The SQL of documents and their chunks.</summary>
+internal static class DocumentStore
+{
+    public static StoredDocument? FindDocument(SqliteConnection connection, string path)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, content_hash, json_extract(metadata, '$.chunker') FROM documents WHERE source_path = $path";
+        command.Parameters.AddWithValue("$path", path);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new StoredDocument(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
+    }
+
+    public static List<StoredChunkKey> ChunkKeys(SqliteConnection connection, long documentId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, content_hash, ordinal FROM chunks WHERE document_id = $doc ORDER BY ordinal, id";
+        command.Parameters.AddWithValue("$doc", documentId);
+        using var reader = command.ExecuteReader();
+        var keys = new List<StoredChunkKey>();
+        while (reader.Read()) keys.Add(new StoredChunkKey(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2)));
+        return keys;
+    }
+
+    public static (int Chunks, int Pending) Counts(SqliteConnection connection, long documentId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), COALESCE(SUM(embedding_status = 'Pending'), 0) FROM chunks WHERE document_id = $doc";
+        command.Parameters.AddWithValue("$doc", documentId);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt32(0), reader.GetInt32(1));
+    }
+
+    public static long UpsertDocument(SqliteConnection connection, string path, string title, string contentHash, string chunker, string now)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO documents (source_path, title, content_hash, metadata, created_at, updated_at)
+            VALUES ($path, $title, $hash, json_object('chunker', $chunker), $now, $now)
+            ON CONFLICT (source_path) DO UPDATE SET
+                title = excluded.title, content_hash = excluded.content_hash,
+                metadata = json_set(COALESCE(documents.metadata, '{}'), '$.chunker', $chunker), updated_at = excluded.updated_at
+            RETURNING id
+            """;
+        command.Parameters.AddWithValue("$path", path);
+        command.Parameters.AddWithValue("$title", title);
+        command.Parameters.AddWithValue("$hash", contentHash);
+        command.Parameters.AddWithValue("$chunker", chunker);
+        command.Parameters.AddWithValue("$now", now);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public static void DeleteChunks(SqliteConnection connection, IEnumerable<long> ids)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM chunks WHERE id = $id";
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var value in ids)
+        {
+            id.Value = value;
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public static void MoveChunks(SqliteConnection connection, IEnumerable<(long Id, int Ordinal)> moves, string now)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE chunks SET ordinal = $ordinal, updated_at = $now WHERE id = $id";
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        var ordinal = command.Parameters.Add("$ordinal", SqliteType.Integer);
+        command.Parameters.AddWithValue("$now", now);
+        foreach (var move in moves)
+        {
+            id.Value = move.Id;
+            ordinal.Value = move.Ordinal;
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Inserts new chunks: Ready with their vector when one is given, else Pending for the next flush.</summary>
+    public static void InsertChunks(SqliteConnection connection, long documentId, IEnumerable<ChunkDraft> drafts,
+        IReadOnlyDictionary<string, float[]> vectors, IndexSettings settings, string now)
+    {
+        using var insert = connection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO chunks (document_id, ordinal, content, chunk_type, language, metadata, content_hash,
+                                embedding_status, retry_count, created_at, updated_at)
+            VALUES ($doc, $ordinal, $content, $type, $language, $metadata, $hash, $status, 0, $now, $now)
+            RETURNING id
+            """;
+        insert.Parameters.AddWithValue("$doc", documentId);
+        insert.Parameters.AddWithValue("$now", now);
+        var ordinal = insert.Parameters.Add("$ordinal", SqliteType.Integer);
+        var content = insert.Parameters.Add("$content", SqliteType.Text);
+        var type = insert.Parameters.Add("$type", SqliteType.Text);
+        var language = insert.Parameters.Add("$language", SqliteType.Text);
+        var metadata = insert.Parameters.Add("$metadata", SqliteType.Text);
+        var hash = insert.Parameters.Add("$hash", SqliteType.Text);
+        var status = insert.Parameters.Add("$status", SqliteType.Text);
+
+        using var vectorInsert = VectorStore.CreateInsert(connection, settings, now);
+        foreach (var draft in drafts)
+        {
+            vectors.TryGetValue(draft.ContentHash, out var vector);
+            ordinal.Value = draft.Ordinal;
+            content.Value = draft.Content;
+            type.Value = draft.Type.ToStorageName();
+            language.Value = (object?)draft.Language ?? DBNull.Value;
+            metadata.Value = ChunkMetadata(draft);
+            hash.Value = draft.ContentHash;
+            status.Value = (vector is null ? EmbeddingStatus.Pending : EmbeddingStatus.Ready).ToString();
+            var id = (long)insert.ExecuteScalar()!;
+            if (vector is not null) VectorStore.Insert(vectorInsert, id, vector);
+        }
+    }
+
+    /// <summary>The chunk's metadata JSON; <c>_vector_source</c> is the exact text embedded (and sent to batch jobs).</summary>
+    private static string ChunkMetadata(ChunkDraft draft)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("_vector_source", draft.VectorSource);
+            json.WriteStartArray("breadcrumbs");
+            foreach (var crumb in draft.Breadcrumbs) json.WriteStringValue(crumb);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}
+
+/// <summary>The SQL of chunk vectors: float32 little-endian BLOBs, with the model and dimension that made them.</summary>
+internal static class VectorStore
+{
+    public static SqliteCommand CreateInsert(SqliteConnection connection, IndexSettings settings, string now)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO chunk_vectors (chunk_id, model, dimensions, vector, created_at)
+            VALUES ($chunk, $model, $dimensions, $vector, $now)
+            ON CONFLICT (chunk_id) DO UPDATE SET model = excluded.model, dimensions = excluded.dimensions,
+                vector = excluded.vector, created_at = excluded.created_at
+            """;
+        command.Parameters.AddWithValue("$model", settings.Model);
+        command.Parameters.AddWithValue("$dimensions", settings.Dimensions);
+        command.Parameters.AddWithValue("$now", now);
+        command.Parameters.Add("$chunk", SqliteType.Integer);
+        command.Parameters.Add("$vector", SqliteType.Blob);
+        return command;
+    }
+
+    public static void Insert(SqliteCommand command, long chunkId, float[] vector)
+    {
+        command.Parameters["$chunk"].Value = chunkId;
+        command.Parameters["$vector"].Value = Vectors.ToBlob(vector);
+        command.ExecuteNonQuery();
+    }
+}

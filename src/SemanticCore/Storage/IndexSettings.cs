@@ -1,0 +1,49 @@
+namespace SemanticCore.Storage;
+
+/// <summary>The embedding provider of an index.</summary>
+public enum EmbeddingProviderKind
+{
+    Gemini,
+    Local,
+}
+
+/// <summary>How an index embeds its chunks; recorded in the index when it is created so vectors are never mixed.</summary>
+public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model, int Dimensions)
+{
+    public const string DefaultGeminiModel = "gemini-embedding-001";
+    public const string DefaultLocalModel = "local-feature-hash-v1";
+    public const int DefaultDimensions = 768;
+
+    public static IndexSettings Default { get; } = new(EmbeddingProviderKind.Gemini, DefaultGeminiModel, DefaultDimensions);
+
+    /// <summary>The settings a new index gets from what the user asked for; omitted parts take the provider's defaults.</summary>
+    public static IndexSettings FromRequest(IndexSettingsRequest request)
+    {
+        var provider = request.Provider ?? EmbeddingProviderKind.Gemini;
+        var model = request.Model ?? (provider == EmbeddingProviderKind.Local ? DefaultLocalModel : DefaultGeminiModel);
+        return new IndexSettings(provider, model, request.Dimensions ?? DefaultDimensions);
+    }
+
+    public override string ToString() => $"{Provider} / {Model} / {Dimensions}";
+}
+
+/// <summary>The settings a cmdlet was given; null means "whatever the index has (or the default for a new one)".</summary>
+public sealed record IndexSettingsRequest(EmbeddingProviderKind? Provider = null, string? Model = null, int? Dimensions = null)
+{
+    public static IndexSettingsRequest None { get; } = new();
+
+    /// <summary>Checks an explicit request against the index's own settings; a difference would mix vectors.</summary>
+    internal void EnsureCompatibleWith(IndexSettings actual, string databasePath)
+    {
+        var conflicts = new List<string>();
+        if (Provider is { } p && p != actual.Provider) conflicts.Add($"-Provider {p}");
+        if (Model is { } m && !string.Equals(m, actual.Model, StringComparison.Ordinal)) conflicts.Add($"-Model {m}");
+        if (Dimensions is { } d && d != actual.Dimensions) conflicts.Add($"-Dimensions {d}");
+        if (conflicts.Count == 0) return;
+        throw new SemanticCoreException(
+            "IndexSettingsConflict",
+            FailureKind.InvalidArgument,
+            $"The index '{databasePath}' embeds with {actual}; {string.Join(", ", conflicts)} would mix incompatible vectors. " +
+            "Omit these parameters to use the index's own settings, or give -Database a new file.");
+    }
+}

@@ -1,0 +1,302 @@
+using System.Reflection;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace SemanticCore.Storage;
+
+/// <summary>
+/// An open SemanticCore index: one SQLite file in WAL mode with foreign keys on and a busy timeout.
+/// Opening checks that the file is an SQLite database and ours, refuses (untouched) a newer schema
+/// this module cannot use, creates a new index and applies pending additive migrations.
+/// </summary>
+public sealed class SemanticIndex : IDisposable
+{
+    /// <summary>How long a writer waits for another process's transaction (overlapping scheduled runs).</summary>
+    public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>This module's version: the one a newer file's minimum is compared with.</summary>
+    public static Version ModuleVersion { get; } = typeof(SemanticIndex).Assembly.GetName().Version is { } v
+        ? new Version(v.Major, v.Minor, Math.Max(v.Build, 0))
+        : new Version(0, 0, 0);
+
+    private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
+
+    private SemanticIndex(string path, SqliteConnection connection, IndexSettings settings, SchemaUpdate migration)
+    {
+        DatabasePath = path;
+        Connection = connection;
+        Settings = settings;
+        Migration = migration;
+    }
+
+    public string DatabasePath { get; }
+    public IndexSettings Settings { get; }
+    /// <summary>What opening did to the schema (no steps when it was current).</summary>
+    public SchemaUpdate Migration { get; }
+    internal SqliteConnection Connection { get; }
+
+    /// <summary>Opens (and when <paramref name="createIfMissing"/>, creates) the index at a full path.</summary>
+    public static SemanticIndex Open(string path, bool createIfMissing, IndexSettingsRequest? settings = null)
+    {
+        var isNew = CheckFile(path, createIfMissing);
+        if (isNew) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+
+        var connection = Connect(path, SqliteOpenMode.ReadWriteCreate);
+        try
+        {
+            var fromVersion = ReadVersion(connection);
+            CheckOwnership(connection, path, fromVersion);
+            if (fromVersion > Schema.LatestVersion) CheckNewerIsCompatible(connection, path, fromVersion);
+
+            if (isNew) Execute(connection, "PRAGMA page_size = 16384"); // vectors share pages instead of overflowing 4 KiB ones
+            var migration = fromVersion < Schema.LatestVersion ? Migrate(connection, path) : Unchanged(path, fromVersion);
+            // After the migration: a failed one must leave the file exactly as it was, header included.
+            Execute(connection, "PRAGMA journal_mode = WAL");
+            Execute(connection, "PRAGMA synchronous = NORMAL");
+            var actual = EnsureSettings(connection, settings ?? IndexSettingsRequest.None);
+            (settings ?? IndexSettingsRequest.None).EnsureCompatibleWith(actual, path);
+            return new SemanticIndex(path, connection, actual, migration);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What opening would do to the schema, read without writing anything (<c>-WhatIf</c>).</summary>
+    public static SchemaUpdate PlanUpgrade(string path)
+    {
+        CheckFile(path, createIfMissing: false);
+        using var connection = Connect(path, SqliteOpenMode.ReadOnly);
+        var fromVersion = ReadVersion(connection);
+        CheckOwnership(connection, path, fromVersion);
+        if (fromVersion > Schema.LatestVersion)
+        {
+            CheckNewerIsCompatible(connection, path, fromVersion);
+            return Unchanged(path, fromVersion, whatIf: true);
+        }
+
+        var steps = Schema.Migrations.Where(m => m.Version > fromVersion).SelectMany(m => m.Plan(connection)).Select(s => s.Description).ToList();
+        return new SchemaUpdate { Database = path, FromVersion = fromVersion, ToVersion = Schema.LatestVersion, Steps = steps, WhatIf = true };
+    }
+
+    public void Dispose() => Connection.Dispose();
+
+    private static SqliteConnection Connect(string path, SqliteOpenMode mode)
+    {
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = mode,
+            // A pooled connection keeps the file open after the cmdlet ends; scheduled runs and tests need it closed.
+            Pooling = false,
+            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+            ForeignKeys = true,
+        }.ToString();
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw new SemanticCoreException("DatabaseOpenFailed", FailureKind.ResourceUnavailable,
+                $"Cannot open the index '{path}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Refuses what is not an SQLite file before SQLite touches it; returns true for a new index.</summary>
+    private static bool CheckFile(string path, bool createIfMissing)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new SemanticCoreException("DatabaseIsDirectory", FailureKind.InvalidArgument,
+                $"The index path '{path}' is a directory; give the path of a database file, e.g. '{Path.Combine(path, "index.db")}'.");
+        }
+
+        var file = new FileInfo(path);
+        if (!file.Exists || file.Length == 0)
+        {
+            if (createIfMissing) return true;
+            throw new SemanticCoreException("DatabaseNotFound", FailureKind.ObjectNotFound,
+                $"There is no index at '{path}'. Import documents with Import-SemanticDocument to create one, or check -Database / $env:SEMANTICCORE_DATABASE.");
+        }
+
+        var header = new byte[SqliteHeader.Length];
+        int read;
+        try
+        {
+            using var stream = file.OpenRead();
+            read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SemanticCoreException("DatabaseUnreadable", FailureKind.PermissionDenied, $"Cannot read the index '{path}': {ex.Message}", ex);
+        }
+
+        if (read < header.Length || !header.AsSpan().SequenceEqual(SqliteHeader))
+        {
+            throw new SemanticCoreException("NotADatabase", FailureKind.InvalidData,
+                $"'{path}' is not an SQLite database; it was left untouched. Give -Database the path of a SemanticCore index or of a new file.");
+        }
+
+        return false;
+    }
+
+    /// <summary>A file of another application is never migrated: only ours, the earlier layout, or an empty database.</summary>
+    private static void CheckOwnership(SqliteConnection connection, string path, int version)
+    {
+        var applicationId = Convert.ToInt32(Scalar(connection, "PRAGMA application_id"));
+        if (applicationId == Schema.ApplicationId) return;
+
+        var tables = SchemaInspector.Tables(connection);
+        var earlierLayout = tables.Contains("chunks") && SchemaInspector.Columns(connection, "chunks").Contains("content");
+        if (applicationId == 0 && (tables.Count == 0 || earlierLayout)) return;
+
+        throw new SemanticCoreException("NotASemanticIndex", FailureKind.InvalidData,
+            $"'{path}' is an SQLite database of another application (tables: {string.Join(", ", tables.Order().Take(8))}; schema version {version}); it was left untouched.");
+    }
+
+    private static void CheckNewerIsCompatible(SqliteConnection connection, string path, int version)
+    {
+        string? minimum = null;
+        if (SchemaInspector.Tables(connection).Contains("schema_history"))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT min_module_version FROM schema_history WHERE version = $version";
+            command.Parameters.AddWithValue("$version", version);
+            minimum = command.ExecuteScalar() as string;
+        }
+
+        if (minimum is null || !Version.TryParse(minimum.Split('-', '+')[0], out var required))
+        {
+            throw new SemanticCoreException("SchemaTooNew", FailureKind.InvalidOperation,
+                $"The index '{path}' has schema version {version}, newer than this module's {Schema.LatestVersion}, and declares no compatibility with older modules. " +
+                $"It was left untouched: update SemanticCore.PS (this is {ModuleVersion}) to use it.");
+        }
+
+        if (required > ModuleVersion)
+        {
+            throw new SemanticCoreException("SchemaTooNew", FailureKind.InvalidOperation,
+                $"The index '{path}' has schema version {version}, which needs SemanticCore.PS {required} or later (this is {ModuleVersion}). " +
+                "It was left untouched: update the module to use it.");
+        }
+    }
+
+    /// <summary>Applies every pending migration in one transaction: a failure part-way leaves the file as it was.</summary>
+    private static SchemaUpdate Migrate(SqliteConnection connection, string path)
+    {
+        try
+        {
+            return MigrateInTransaction(connection, path);
+        }
+        catch (SqliteException ex)
+        {
+            throw new SemanticCoreException("SchemaUpgradeFailed", FailureKind.InvalidOperation,
+                $"Upgrading the schema of '{path}' failed and was rolled back; the file is as it was. {ex.Message}", ex);
+        }
+    }
+
+    private static SchemaUpdate MigrateInTransaction(SqliteConnection connection, string path)
+    {
+        using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE: one migrator at a time
+        var fromVersion = ReadVersion(connection);               // re-read: another process may have migrated meanwhile
+        var applied = new List<string>();
+        foreach (var migration in Schema.Migrations.Where(m => m.Version > fromVersion))
+        {
+            foreach (var step in migration.Plan(connection).ToList())
+            {
+                Execute(connection, step.Sql);
+                applied.Add(step.Description);
+            }
+
+            Execute(connection, Schema.CreateHistorySql);
+            using var history = connection.CreateCommand();
+            history.CommandText = """
+                INSERT OR REPLACE INTO schema_history (version, description, min_module_version, applied_at, applied_by)
+                VALUES ($version, $description, $minimum, $at, $by)
+                """;
+            history.Parameters.AddWithValue("$version", migration.Version);
+            history.Parameters.AddWithValue("$description", migration.Description);
+            history.Parameters.AddWithValue("$minimum", migration.MinModuleVersion.ToString(3));
+            history.Parameters.AddWithValue("$at", Timestamps.Now());
+            history.Parameters.AddWithValue("$by", $"SemanticCore.PS {ModuleVersion}");
+            history.ExecuteNonQuery();
+            Execute(connection, $"PRAGMA user_version = {migration.Version}");
+        }
+
+        Execute(connection, $"PRAGMA application_id = {Schema.ApplicationId}");
+        transaction.Commit();
+        return new SchemaUpdate { Database = path, FromVersion = fromVersion, ToVersion = Math.Max(fromVersion, Schema.LatestVersion), Steps = applied };
+    }
+
+    private static SchemaUpdate Unchanged(string path, int version, bool whatIf = false) => new()
+    {
+        WhatIf = whatIf,
+        Database = path,
+        FromVersion = version,
+        ToVersion = version,
+        Steps = [],
+        Note = version > Schema.LatestVersion
+            ? $"Schema version {version} is newer than this module's {Schema.LatestVersion} but declares compatibility; it was left as it is."
+            : null,
+    };
+
+    /// <summary>Reads the index's settings, recording the requested (or default) ones where none are recorded yet.</summary>
+    private static IndexSettings EnsureSettings(SqliteConnection connection, IndexSettingsRequest request)
+    {
+        var stored = ReadSettings(connection);
+        if (stored.TryGetValue("provider", out var provider) && stored.TryGetValue("model", out var model) &&
+            stored.TryGetValue("dimensions", out var dimensions) &&
+            Enum.TryParse<EmbeddingProviderKind>(provider, out var kind) && int.TryParse(dimensions, out var dims))
+        {
+            return new IndexSettings(kind, model, dims);
+        }
+
+        var settings = IndexSettings.FromRequest(request);
+        using var transaction = connection.BeginTransaction();
+        foreach (var (key, value) in new[] { ("provider", settings.Provider.ToString()), ("model", settings.Model), ("dimensions", settings.Dimensions.ToString()) })
+        {
+            using var command = connection.CreateCommand();
+            // OR IGNORE: if another process recorded settings first, theirs win and are read back below.
+            command.CommandText = "INSERT OR IGNORE INTO settings (key, value) VALUES ($key, $value)";
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.AddWithValue("$value", value);
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        stored = ReadSettings(connection);
+        return new IndexSettings(Enum.Parse<EmbeddingProviderKind>(stored["provider"]), stored["model"], int.Parse(stored["dimensions"]));
+    }
+
+    private static Dictionary<string, string> ReadSettings(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT key, value FROM settings";
+        using var reader = command.ExecuteReader();
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (reader.Read()) values[reader.GetString(0)] = reader.GetString(1);
+        return values;
+    }
+
+    private static int ReadVersion(SqliteConnection connection) => Convert.ToInt32(Scalar(connection, "PRAGMA user_version"));
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

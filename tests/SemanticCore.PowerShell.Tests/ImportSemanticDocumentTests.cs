@@ -1,0 +1,294 @@
+using System.Management.Automation;
+using SemanticCore.PowerShell.Tests.Infrastructure;
+
+namespace SemanticCore.PowerShell.Tests;
+
+[Collection(ModuleCollection.Name)]
+public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposable
+{
+    private const string Guide = """
+        # Key rotation
+
+        How the batch key is rotated.
+
+        ## Before you start
+
+        You need admin rights on the project. Check the current key's age first.
+
+        ## Rotate
+
+        Create the new key in the console, then store it:
+
+        ```powershell
+        Set-SemanticKeyring -BatchApiKey $new
+        ```
+
+        ## Verify
+
+        Run a flush and check the job status.
+        """;
+
+    private readonly TestDirectory dir = new();
+
+    private string Database => dir.Combine("index.db");
+
+    [Fact]
+    public void Async_import_stores_every_chunk_as_Pending_with_its_vector_source()
+    {
+        dir.Write("kb/rotation.md", Guide);
+        using var ps = module.NewSession(dir.Path);
+
+        var result = ps.Run("Import-SemanticDocument -Path kb/rotation.md -Database index.db -Provider Local -Mode Async").AssertNoErrors().Single();
+
+        Assert.Equal("SemanticCore.Model.ImportResult", result.TypeName());
+        Assert.Equal("Added", result.Text("Status"));
+        Assert.Equal(dir.Combine("kb", "rotation.md"), result.Text("Path"));
+        Assert.Equal("Key rotation", result.Text("Title"));
+        Assert.Equal(Database, result.Text("Database"));
+        var chunks = result.Long("Chunks");
+        Assert.True(chunks >= 4, $"expected a chunk per section, got {chunks}");
+        Assert.Equal(chunks, result.Long("Pending"));
+
+        Assert.Equal(chunks, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending' AND batch_job_id IS NULL"));
+        Assert.Equal(0, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunk_vectors"));
+        var sources = Db.Rows(Database, "SELECT json_extract(metadata, '$._vector_source'), chunk_type, language FROM chunks ORDER BY ordinal");
+        Assert.All(sources, row => Assert.Contains("Key rotation", (string)row[0]!));
+        Assert.Contains(sources, row => (string?)row[1] == "code" && (string?)row[2] == "powershell");
+    }
+
+    [Fact]
+    public void Reimporting_an_unchanged_file_reports_Unchanged_and_writes_nothing()
+    {
+        dir.Write("rotation.md", Guide);
+        using var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument rotation.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+        var before = Db.FileState(Database);
+
+        var again = ps.Run("Import-SemanticDocument rotation.md -Database index.db -Mode Async").AssertNoErrors().Single();
+
+        Assert.Equal("Unchanged", again.Text("Status"));
+        Assert.Equal(0, again.Long("Added"));
+        Assert.Equal(before, Db.FileState(Database));
+    }
+
+    [Fact]
+    public void Changing_one_section_re_embeds_only_that_section()
+    {
+        var path = dir.Write("rotation.md", Guide);
+        using var ps = module.NewSession(dir.Path);
+        var first = ps.Run("Import-SemanticDocument rotation.md -Database index.db -Provider Local -Mode Sync").AssertNoErrors().Single();
+        Assert.Equal(0, first.Long("Pending"));
+        var readyBefore = Db.Rows(Database, "SELECT c.id, v.vector FROM chunks c JOIN chunk_vectors v ON v.chunk_id = c.id")
+            .ToDictionary(r => (long)r[0]!, r => Convert.ToHexString((byte[])r[1]!));
+
+        File.WriteAllText(path, Guide.Replace("Run a flush and check the job status.", "Run a flush, then Sync-BatchJob -Wait, and check the job status."));
+        var second = ps.Run("Import-SemanticDocument rotation.md -Database index.db -Mode Async").AssertNoErrors().Single();
+
+        Assert.Equal("Updated", second.Text("Status"));
+        Assert.Equal(1, second.Long("Added"));
+        Assert.Equal(1, second.Long("Removed"));
+        Assert.Equal(first.Long("Chunks") - 1, second.Long("Kept"));
+        Assert.Equal(1, second.Long("Pending"));
+
+        var pending = Db.Rows(Database, "SELECT content FROM chunks WHERE embedding_status = 'Pending'");
+        Assert.Contains("Sync-BatchJob -Wait", (string)Assert.Single(pending)[0]!);
+        // The kept chunks are the same rows with the same vectors: nothing already paid for is embedded again.
+        var readyAfter = Db.Rows(Database, "SELECT c.id, v.vector FROM chunks c JOIN chunk_vectors v ON v.chunk_id = c.id WHERE c.embedding_status = 'Ready'");
+        Assert.Equal(readyBefore.Count - 1, readyAfter.Count);
+        Assert.All(readyAfter, r => Assert.Equal(readyBefore[(long)r[0]!], Convert.ToHexString((byte[])r[1]!)));
+    }
+
+    [Fact]
+    public void Sync_import_on_the_Local_provider_stores_unit_vectors_of_the_index_dimension()
+    {
+        dir.Write("rotation.md", Guide);
+        using var ps = module.NewSession(dir.Path);
+
+        var result = ps.Run("Import-SemanticDocument rotation.md -Database index.db -Provider Local -Dimensions 256").AssertNoErrors().Single();
+
+        Assert.Equal(result.Long("Chunks"), result.Long("Embedded"));
+        var vectors = Db.Rows(Database, "SELECT v.dimensions, v.model, v.vector FROM chunk_vectors v");
+        Assert.Equal(result.Long("Chunks"), vectors.Count);
+        foreach (var row in vectors)
+        {
+            Assert.Equal(256L, row[0]);
+            Assert.Equal("local-feature-hash-v1", row[1]);
+            var blob = (byte[])row[2]!;
+            Assert.Equal(256 * 4, blob.Length);
+            var floats = Enumerable.Range(0, 256).Select(i => BitConverter.ToSingle(blob, i * 4)).ToArray();
+            Assert.Equal(1.0, Math.Sqrt(floats.Sum(f => (double)f * f)), 4);
+        }
+    }
+
+    [Fact]
+    public void Pipeline_input_of_strings_FileInfo_and_provider_items_all_import()
+    {
+        dir.Write("docs/a.md", "# A\n\nAlpha.");
+        dir.Write("docs/b.md", "# B\n\nBeta.");
+        dir.Write("docs/sub/c.txt", "Gamma paragraph.\n\nDelta paragraph.");
+        using var ps = module.NewSession(dir.Path);
+
+        var fromStrings = ps.Run("'docs/a.md', 'docs/b.md' | Import-SemanticDocument -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+        var fromFileInfo = ps.Run("[System.IO.DirectoryInfo]::new([System.IO.Path]::Combine(\"$PWD\", 'docs')).GetFiles('*', 'AllDirectories') | Import-SemanticDocument -Database index.db -Mode Async").AssertNoErrors();
+        // Provider items carry PSPath, as Get-ChildItem output does: it binds to -LiteralPath.
+        var fromItems = ps.Run("$ExecutionContext.InvokeProvider.ChildItem.Get('docs/sub', $true) | Where-Object { -not $_.PSIsContainer } | Import-SemanticDocument -Database index.db -Mode Async").AssertNoErrors();
+
+        Assert.Equal(["Added", "Added"], fromStrings.Output.Select(o => o.Text("Status")));
+        Assert.Equal(["Added", "Unchanged", "Unchanged"], fromFileInfo.Output.Select(o => o.Text("Status")).Order());
+        Assert.Equal("Unchanged", fromItems.Single().Text("Status"));
+        Assert.Equal(3L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM documents"));
+    }
+
+    [Fact]
+    public void Relative_paths_follow_PowerShells_location_not_the_process_directory()
+    {
+        dir.Write("deep/nested/note.md", "# Note\n\nText.");
+        using var ps = module.NewSession(dir.Path);
+
+        var result = ps.Run("$null = $ExecutionContext.SessionState.Path.SetLocation('deep/nested'); Import-SemanticDocument note.md -Database ../../index.db -Provider Local -Mode Async")
+            .AssertNoErrors().Single();
+
+        Assert.Equal(dir.Combine("deep", "nested", "note.md"), result.Text("Path"));
+        Assert.Equal(Database, result.Text("Database"));
+        Assert.True(File.Exists(Database));
+    }
+
+    [Fact]
+    public void Wildcards_expand_and_LiteralPath_does_not()
+    {
+        dir.Write("w/one.md", "# One\n\nText one.");
+        dir.Write("w/two.md", "# Two\n\nText two.");
+        dir.Write("w/[x].md", "# Bracket\n\nLiteral name.");
+        using var ps = module.NewSession(dir.Path);
+
+        var expanded = ps.Run("Import-SemanticDocument -Path w/[ot]*.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+        var literal = ps.Run("Import-SemanticDocument -LiteralPath 'w/[x].md' -Database index.db -Mode Async").AssertNoErrors();
+
+        Assert.Equal(2, expanded.Output.Count);
+        Assert.Equal(dir.Combine("w", "[x].md"), literal.Single().Text("Path"));
+    }
+
+    [Fact]
+    public void Bad_input_gets_one_ErrorRecord_per_item_and_the_pipeline_goes_on()
+    {
+        dir.Write("good.md", "# Good\n\nFine text.");
+        dir.Write("empty.md", "");
+        dir.Write("blank.md", "  \n\n \t\n");
+        dir.WriteBytes("binary.md", [0x89, 0x50, 0x4E, 0x47, 0x00, 0x01, 0x02]);
+        dir.WriteBytes("latin1.md", "# Caf"u8.ToArray().Concat(new byte[] { 0xE9, 0x0A }).ToArray());
+        dir.Write("image.png", "not really a png");
+        Directory.CreateDirectory(dir.Combine("folder.md"));
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("""
+            'missing.md', 'nothing*.md', 'folder.md', 'binary.md', 'latin1.md', 'empty.md', 'blank.md', 'image.png', 'good.md' |
+                Import-SemanticDocument -Database index.db -Provider Local -Mode Async
+            """);
+
+        Assert.Null(run.Terminating);
+        Assert.Equal("good.md", Path.GetFileName(run.Single().Text("Path")));
+        var errors = run.Errors.Select(e => (Id: e.FullyQualifiedErrorId.Split(',')[0], e.CategoryInfo.Category, Target: Path.GetFileName(e.TargetObject?.ToString()))).ToList();
+        Assert.Equal(
+            [
+                ("PathNotFound", ErrorCategory.ObjectNotFound, "missing.md"),
+                ("NoMatchingFiles", ErrorCategory.ObjectNotFound, "nothing*.md"),
+                ("PathIsDirectory", ErrorCategory.InvalidArgument, "folder.md"),
+                ("BinaryFile", ErrorCategory.InvalidData, "binary.md"),
+                ("InvalidUtf8", ErrorCategory.InvalidData, "latin1.md"),
+                ("EmptyFile", ErrorCategory.InvalidData, "empty.md"),
+                ("EmptyFile", ErrorCategory.InvalidData, "blank.md"),
+                ("UnsupportedFileType", ErrorCategory.InvalidArgument, "image.png"),
+            ],
+            errors);
+        Assert.All(run.Errors, e => Assert.False(string.IsNullOrWhiteSpace(e.Exception.Message)));
+        Assert.Equal(1L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM documents"));
+    }
+
+    [Fact]
+    public void Unreadable_file_is_a_per_item_ReadError()
+    {
+        if (OperatingSystem.IsWindows() || Environment.UserName == "root")
+        {
+            // Permissions do not stop root (CI here runs as root); the Core test of DocumentReader covers the mapping.
+            return;
+        }
+
+        var locked = dir.Write("locked.md", "# Locked");
+        File.SetUnixFileMode(locked, UnixFileMode.None);
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("Import-SemanticDocument locked.md -Database index.db -Provider Local -Mode Async");
+
+        Assert.Equal("FileUnreadable", Assert.Single(run.Errors).FullyQualifiedErrorId.Split(',')[0]);
+    }
+
+    [Fact]
+    public void WhatIf_imports_nothing_and_creates_no_index()
+    {
+        dir.Write("a.md", "# A\n\nText.");
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("Import-SemanticDocument a.md -Database index.db -Provider Local -WhatIf").AssertNoErrors();
+
+        Assert.Empty(run.Output);
+        Assert.False(File.Exists(Database));
+    }
+
+    [Fact]
+    public void Database_comes_from_the_environment_variable_when_not_given()
+    {
+        dir.Write("a.md", "# A\n\nText.");
+        using var ps = module.NewSession(dir.Path);
+
+        var result = ps.Run("$env:SEMANTICCORE_DATABASE = [System.IO.Path]::Combine(\"$PWD\", 'env.db'); try { Import-SemanticDocument a.md -Provider Local -Mode Async } finally { $env:SEMANTICCORE_DATABASE = $null }")
+            .AssertNoErrors().Single();
+
+        Assert.Equal(dir.Combine("env.db"), result.Text("Database"));
+    }
+
+    [Fact]
+    public void An_explicit_setting_that_differs_from_the_index_is_refused_before_anything_is_written()
+    {
+        dir.Write("a.md", "# A\n\nText.");
+        dir.Write("b.md", "# B\n\nText.");
+        using var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument a.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+        var before = Db.FileState(Database);
+
+        var run = ps.Run("Import-SemanticDocument b.md -Database index.db -Provider Gemini -Mode Async");
+
+        Assert.NotNull(run.Terminating);
+        Assert.Equal("IndexSettingsConflict", run.Terminating!.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("Local", run.Terminating.Exception.Message);
+        Assert.Equal(before, Db.FileState(Database));
+    }
+
+    [Fact]
+    public void Sync_mode_on_a_Gemini_index_fails_clearly_naming_the_Local_provider()
+    {
+        dir.Write("a.md", "# A\n\nText.");
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("Import-SemanticDocument a.md -Database index.db -Mode Sync");
+
+        Assert.NotNull(run.Terminating);
+        Assert.Equal("SyncEmbeddingUnavailable", run.Terminating!.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("-Provider Local", run.Terminating.Exception.Message);
+    }
+
+    [Fact]
+    public void Progress_is_reported_per_file_and_completed()
+    {
+        dir.Write("a.md", "# A\n\nText.");
+        dir.Write("b.md", "# B\n\nText.");
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("Import-SemanticDocument *.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+
+        Assert.Equal(2, run.Progress.Count(p => p.RecordType == ProgressRecordType.Processing));
+        Assert.Equal(ProgressRecordType.Completed, run.Progress[^1].RecordType);
+        Assert.Single(run.Progress.Select(p => p.ActivityId).Distinct());
+    }
+
+    public void Dispose() => dir.Dispose();
+}
