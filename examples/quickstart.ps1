@@ -3,10 +3,11 @@
     The SemanticCore.PS quick start: index the example knowledge base offline and show its status.
 .DESCRIPTION
     Uses the Local provider (lexical feature hashing, no key, no network) in a fresh index under the
-    system's temp directory, so it can run anywhere, any number of times.
+    system's temp directory, so it can run anywhere, any number of times. It uses only cmdlets that the
+    bare PowerShell engine has (no Join-Path, Get-ChildItem...), so it also runs on SemanticCore.Host.
 #>
 param(
-    [string] $Database = (Join-Path ([System.IO.Path]::GetTempPath()) "semanticcore-quickstart-$PID.db")
+    [string] $Database = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), "semanticcore-quickstart-$PID.db")
 )
 
 $ErrorActionPreference = 'Stop'
@@ -14,10 +15,10 @@ Import-Module SemanticCore.PS
 
 Write-Host "Index: $Database"
 Write-Host "`nImporting the example knowledge base (queued as Pending for a batch job):"
-Import-SemanticDocument -Path (Join-Path $PSScriptRoot 'kb/*') -Database $Database -Provider Local -Mode Async | Out-Default
+Import-SemanticDocument -Path "$PSScriptRoot/kb/*" -Database $Database -Provider Local -Mode Async | Out-Default
 
 Write-Host "`nRe-importing: unchanged files write nothing."
-Import-SemanticDocument -Path (Join-Path $PSScriptRoot 'kb/*') -Database $Database -Mode Async | Out-Default
+Import-SemanticDocument -Path "$PSScriptRoot/kb/*" -Database $Database -Mode Async | Out-Default
 
 Write-Host "`nCode chunks and their languages:"
 Get-ChunkStatus -Database $Database | Where-Object ChunkType -eq 'Code' | Out-Default

@@ -15,7 +15,6 @@
         'Import-SemanticDocument'
         'Get-ChunkStatus'
         'Update-SemanticSchema'
-        'Test-SemanticProbe'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

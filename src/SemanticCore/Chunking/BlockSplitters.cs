@@ -228,7 +228,7 @@ internal static class QuoteSplitter
         int paragraphStart = -1;
         for (int i = 0; i <= lines.Length; i++)
         {
-            bool blank = i == lines.Length || StripMarkers(lines[i]).Trim().Length == 0;
+            bool blank = i == lines.Length || IsBlankQuoteLine(lines[i]);
             if (!blank)
             {
                 if (paragraphStart < 0)
@@ -301,14 +301,17 @@ internal static class QuoteSplitter
         return t;
     }
 
-    private static string StripMarkers(string line)
+    /// <summary>True when the line holds nothing but quote markers and whitespace.</summary>
+    private static bool IsBlankQuoteLine(string line)
     {
-        string t = line.TrimStart();
-        while (t.StartsWith('>'))
+        foreach (char c in line)
         {
-            t = t[1..].TrimStart();
+            if (c != '>' && !char.IsWhiteSpace(c))
+            {
+                return false;
+            }
         }
 
-        return t;
+        return true;
     }
 }

@@ -15,7 +15,8 @@ namespace SemanticCore.Chunking;
 /// <remarks>
 /// <list type="bullet">
 /// <item>Title: front matter <c>title:</c>, else the first H1's text, else the fallback title. Front matter is never a chunk.</item>
-/// <item>Headings are not chunks; they maintain the breadcrumb stack (a new H2 pops H2 and deeper).</item>
+/// <item>Headings are not chunks; they maintain the breadcrumb stack (a new H2 pops H2 and deeper). Heading text is
+/// plain text: markup dropped, images (badges) left out unless the heading is only images.</item>
 /// <item>Paragraphs, lists, definition lists and HTML blocks with visible text are grouped within a section up to
 /// <see cref="ChunkingOptions.TargetChunkTokens"/>; an oversized list is grouped item by item and an oversized unit
 /// is split on sentences, then line breaks, then whitespace, then hard. HTML comments, HTML blocks without visible
@@ -78,7 +79,7 @@ public static class MarkdownChunker
             }
             else if (heading is null && block is HeadingBlock { Level: 1 } h1)
             {
-                string text = InlineText.Of(h1.Inline);
+                string text = InlineText.OfHeading(h1.Inline);
                 if (text.Length > 0)
                 {
                     heading = text;
@@ -161,7 +162,7 @@ public static class MarkdownChunker
                 _headings.RemoveAt(_headings.Count - 1);
             }
 
-            _headings.Add((heading.Level, InlineText.Of(heading.Inline)));
+            _headings.Add((heading.Level, InlineText.OfHeading(heading.Inline)));
             var crumbs = new List<string>(_headings.Count);
             foreach ((_, string text) in _headings)
             {

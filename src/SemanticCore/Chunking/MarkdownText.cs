@@ -29,11 +29,25 @@ internal static class InlineText
         }
 
         var sb = new StringBuilder();
-        Append(sb, inline);
+        Append(sb, inline, includeImages: true);
         return VectorText.SingleLine(sb.ToString());
     }
 
-    private static void Append(StringBuilder sb, Inline inline)
+    /// <summary>A heading's text: images (badges, logos) are left out unless the heading has nothing else.</summary>
+    public static string OfHeading(Inline? inline)
+    {
+        if (inline is null)
+        {
+            return string.Empty;
+        }
+
+        var sb = new StringBuilder();
+        Append(sb, inline, includeImages: false);
+        string text = VectorText.SingleLine(sb.ToString());
+        return text.Length > 0 ? text : Of(inline);
+    }
+
+    private static void Append(StringBuilder sb, Inline inline, bool includeImages)
     {
         switch (inline)
         {
@@ -52,10 +66,13 @@ internal static class InlineText
             case LineBreakInline:
                 sb.Append(' ');
                 break;
+            case LinkInline { IsImage: true } when !includeImages:
+                sb.Append(' ');
+                break;
             case ContainerInline container:
                 foreach (Inline child in container)
                 {
-                    Append(sb, child);
+                    Append(sb, child, includeImages);
                 }
 
                 break;

@@ -14,9 +14,10 @@ internal static class TextSplitter
     }
 
     /// <summary>
-    /// Splits <paramref name="text"/> into trimmed, non-empty pieces of at most <paramref name="maxTokens"/> estimated tokens:
-    /// on sentence boundaries (and blank lines), then line breaks, then whitespace, then hard (never inside a surrogate pair).
-    /// Consecutive pieces are packed together while they stay within <paramref name="targetTokens"/>.
+    /// Splits <paramref name="text"/> into trimmed, non-empty pieces of at most <paramref name="targetTokens"/> (itself
+    /// clamped to <paramref name="maxTokens"/>) estimated tokens: on sentence boundaries (and blank lines), then line
+    /// breaks, then whitespace, then hard (never inside a surrogate pair); consecutive sentences are packed together
+    /// while they stay within the target.
     /// Only whitespace at the cut points is lost.
     /// </summary>
     public static List<string> Split(string text, int maxTokens, int targetTokens)
@@ -30,12 +31,13 @@ internal static class TextSplitter
         maxTokens = Math.Max(1, maxTokens);
         targetTokens = Math.Clamp(targetTokens, 1, maxTokens);
 
-        // 1. Atoms: contiguous ranges covering the text, each within maxTokens on its own.
+        // 1. Atoms: contiguous ranges covering the text, each within targetTokens on its own (so a long multi-line
+        //    "sentence" is cut at line breaks rather than becoming one near-maximum piece).
         var atomEnds = new List<int>();
-        Atomize(text, 0, text.Length, Level.Sentence, maxTokens, atomEnds);
+        Atomize(text, 0, text.Length, Level.Sentence, targetTokens, atomEnds);
 
         // 2. Pack consecutive atoms while the (exactly re-counted) piece stays within targetTokens.
-        //    A piece always takes its first atom, which is within maxTokens by construction.
+        //    A piece always takes its first atom, which is within targetTokens <= maxTokens by construction.
         int pieceStart = 0;
         int next = 0;
         while (next < atomEnds.Count)

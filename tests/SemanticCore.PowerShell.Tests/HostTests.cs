@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using SemanticCore.PowerShell.Tests.Infrastructure;
+
+namespace SemanticCore.PowerShell.Tests;
+
+/// <summary>
+/// The console host in its own process: the way CI and the README quick start run the module. That
+/// process references no SQLite of its own, so these tests also prove the module's native loading.
+/// </summary>
+public sealed class HostTests : IDisposable
+{
+    private readonly TestDirectory dir = new();
+
+    private static (int ExitCode, string Stdout, string Stderr) RunHost(string workingDirectory, params string[] args)
+    {
+        var hostDll = Directory.GetFiles(Path.Combine(ModuleFixture.RepoRoot, "src", "SemanticCore.Host", "bin"), "SemanticCore.Host.dll", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).First();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(hostDll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment.Remove("SEMANTICCORE_DATABASE");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the host did not finish");
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Quick_start_runs_on_the_host_and_prints_the_status_summary()
+    {
+        var database = dir.Combine("quick.db");
+
+        var (exitCode, stdout, stderr) = RunHost(ModuleFixture.RepoRoot, "-File", "examples/quickstart.ps1", "-Database", database);
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("Added", stdout);
+        Assert.Contains("Unchanged", stdout);
+        Assert.Matches(@"Total\s+\d+\s+3\s+100", stdout);
+        Assert.Equal(3L, Db.Scalar<long>(database, "SELECT COUNT(*) FROM documents"));
+    }
+
+    [Fact]
+    public void A_terminating_error_exits_non_zero_with_the_error_on_stderr()
+    {
+        var (exitCode, _, stderr) = RunHost(dir.Path, "-Command", "Get-ChunkStatus -Database ./missing.db");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("There is no index", stderr);
+    }
+
+    [Fact]
+    public void Format_views_of_the_module_render_tables()
+    {
+        dir.Write("a.md", "# A\n\nSome text.\n\n```python\nprint(1)\n```");
+
+        var (exitCode, stdout, stderr) = RunHost(dir.Path, "-Command", "Import-SemanticDocument a.md -Database idx.db -Provider Local -Mode Async | Out-Default; Get-ChunkStatus -Database idx.db");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Matches(@"Status\s+Chunks\s+Pending\s+Added\s+Removed\s+Title\s+Path", stdout);
+        Assert.Matches(@"Id\s+Status\s+Type\s+Retries\s+Document", stdout);
+        Assert.Contains("Code:python", stdout);
+    }
+
+    public void Dispose() => dir.Dispose();
+}
