@@ -15,8 +15,6 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
     private const string ListSet = "List";
     private const string SummarySet = "Summary";
 
-    private SemanticIndex? index;
-
     [Parameter(Position = 0)]
     public EmbeddingStatus[]? Status { get; set; }
 
@@ -43,10 +41,9 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
     [Parameter(Mandatory = true, ParameterSetName = SummarySet)]
     public SwitchParameter Summary { get; set; }
 
-    protected override void BeginProcessing() => index = OpenIndex(createIfMissing: false);
-
     protected override void ProcessRecord()
     {
+        var index = OpenIndex(createIfMissing: false);
         var filter = new ChunkFilter
         {
             Statuses = Status,
@@ -58,20 +55,14 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
 
         if (Summary)
         {
-            WriteObject(ChunkQueries.Summarize(index!, filter), enumerateCollection: true);
+            WriteObject(ChunkQueries.Summarize(index, filter), enumerateCollection: true);
             return;
         }
 
-        foreach (var chunk in ChunkQueries.Find(index!, filter))
+        foreach (var chunk in ChunkQueries.Find(index, filter))
         {
             WriteObject(chunk);
         }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) index?.Dispose();
-        base.Dispose(disposing);
     }
 
     /// <summary>

@@ -16,9 +16,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    private SemanticIndex? index;
-    private DocumentImporter? importer;
-    private IEmbeddingProvider? embedder;
+    private readonly Dictionary<SemanticIndex, (DocumentImporter Importer, IEmbeddingProvider? Embedder)> importers = [];
     private int processed;
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -65,18 +63,13 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         }
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) index?.Dispose();
-        base.Dispose(disposing);
-    }
 
     private void Import(string file)
     {
         var database = ResolveDatabasePath();
         if (!ShouldProcess(file, $"Import into the semantic index '{database}'")) return;
 
-        EnsureOpen();
+        var (importer, embedder) = ImporterFor(OpenIndex(createIfMissing: true, SettingsRequest()));
         processed++;
         WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", $"{processed} imported")
         {
@@ -85,7 +78,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
 
         try
         {
-            var result = Await(importer!.ImportAsync(file, embedder, Cancellation));
+            var result = Await(importer.ImportAsync(file, embedder, Cancellation));
             WriteVerbose($"{result.Status}: {file} ({result.Chunks} chunks: {result.Added} added, {result.Kept} kept, {result.Removed} removed, {result.Pending} pending)");
             WriteObject(result);
         }
@@ -99,21 +92,21 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         }
     }
 
-    private void EnsureOpen()
+    private IndexSettingsRequest SettingsRequest() => new(
+        MyInvocation.BoundParameters.ContainsKey(nameof(Provider)) ? Provider : null,
+        Model,
+        MyInvocation.BoundParameters.ContainsKey(nameof(Dimensions)) ? Dimensions : null);
+
+    private (DocumentImporter Importer, IEmbeddingProvider? Embedder) ImporterFor(SemanticIndex index)
     {
-        if (index is not null) return;
-        var request = new IndexSettingsRequest(
-            MyInvocation.BoundParameters.ContainsKey(nameof(Provider)) ? Provider : null,
-            Model,
-            MyInvocation.BoundParameters.ContainsKey(nameof(Dimensions)) ? Dimensions : null);
-        index = OpenIndex(createIfMissing: true, request);
-        importer = new DocumentImporter(index);
+        if (importers.TryGetValue(index, out var existing)) return existing;
 
         // Auto: batch (half price) when a Gemini batch key is there to pay for it; otherwise embed now.
         var mode = Mode != ImportMode.Auto ? Mode
             : index.Settings.Provider == EmbeddingProviderKind.Gemini && Keyring.HasBatchKey ? ImportMode.Async
             : ImportMode.Sync;
         WriteVerbose($"Index '{index.DatabasePath}': {index.Settings}; mode {mode}.");
+        IEmbeddingProvider? embedder = null;
         if (mode == ImportMode.Sync)
         {
             try
@@ -122,9 +115,13 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
             }
             catch (SemanticCoreException ex)
             {
+                // Nothing was imported: an index this command just created is not left behind.
+                index.DiscardIfCreated();
                 ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
             }
         }
+
+        return importers[index] = (new DocumentImporter(index), embedder);
     }
 
     /// <summary>Resolves a -Path (wildcards) or -LiteralPath to files, like Get-FileHash; what cannot be resolved is a per-item error.</summary>
@@ -168,6 +165,12 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         }
 
         var result = new List<string>();
+        if (fromWildcard && files.All(Directory.Exists))
+        {
+            WriteError(Errors.Create("NoMatchingFiles", ErrorCategory.ObjectNotFound, $"No files match '{given}' (only directories do).", given));
+            return result;
+        }
+
         foreach (var file in files)
         {
             if (!Directory.Exists(file))

@@ -10,6 +10,7 @@ namespace SemanticCore.PowerShell;
 public abstract class SemanticCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource stopping = new();
+    private readonly Dictionary<string, SemanticIndex> openIndexes = new(StringComparer.Ordinal);
 
     /// <summary>The index file. Default: $env:SEMANTICCORE_DATABASE, else the per-user default location.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -29,14 +30,19 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
             : SessionState.Path.GetUnresolvedProviderPathFromPSPath(given);
     }
 
-    /// <summary>Opens the index or ends the command: nothing can proceed without it.</summary>
+    /// <summary>
+    /// The index for the current -Database (which may change per pipeline object), opened once per
+    /// path and kept open until the command ends; a failure to open ends the command.
+    /// </summary>
     protected SemanticIndex OpenIndex(bool createIfMissing, IndexSettingsRequest? settings = null)
     {
         var path = ResolveDatabasePath();
+        if (openIndexes.TryGetValue(path, out var open)) return open;
         try
         {
             var index = SemanticIndex.Open(path, createIfMissing, settings);
             foreach (var step in index.Migration.Steps) WriteVerbose($"Schema v{index.Migration.ToVersion}: {step}");
+            openIndexes[path] = index;
             return index;
         }
         catch (SemanticCoreException ex)
@@ -60,6 +66,9 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
 
     protected virtual void Dispose(bool disposing)
     {
-        if (disposing) stopping.Dispose();
+        if (!disposing) return;
+        foreach (var index in openIndexes.Values) index.Dispose();
+        openIndexes.Clear();
+        stopping.Dispose();
     }
 }

@@ -27,11 +27,11 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
         if (plan.Steps.Count == 0)
         {
             WriteVerbose(plan.Note ?? $"The index '{path}' is at schema version {plan.FromVersion}: nothing to do.");
-            WriteObject(new SchemaUpdate { Database = path, FromVersion = plan.FromVersion, ToVersion = plan.ToVersion, Steps = [], Note = plan.Note });
+            WriteObject(new SchemaUpdate { Database = path, FromVersion = plan.FromVersion, ToVersion = plan.ToVersion, Steps = [], Note = plan.Note, WhatIf = WhatIfRequested });
             return;
         }
 
-        var description = $"Upgrade schema v{plan.FromVersion} -> v{plan.ToVersion}:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", plan.Steps);
+        var description = $"Upgrade the schema of '{path}' from v{plan.FromVersion} to v{plan.ToVersion}:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", plan.Steps);
         if (!ShouldProcess(description, description, "Update-SemanticSchema", out var reason))
         {
             if (reason == ShouldProcessReason.WhatIf) WriteObject(plan);
@@ -48,4 +48,8 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
             WriteError(Errors.From(ex, path));
         }
     }
+
+    private bool WhatIfRequested =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
+        : SessionState.PSVariable.GetValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
 }

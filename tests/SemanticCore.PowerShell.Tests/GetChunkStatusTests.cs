@@ -89,6 +89,21 @@ public sealed class GetChunkStatusTests(ModuleFixture module) : IDisposable
     }
 
     [Fact]
+    public void Piped_objects_bring_their_own_database_and_document_path()
+    {
+        dir.Write("one.md", "# One\n\nFirst.\n\n## Two\n\nSecond.");
+        dir.Write("other.md", "# Other\n\nElsewhere.");
+        using var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument other.md -Database b.db -Provider Local -Mode Async").AssertNoErrors();
+
+        var chunks = ps.Run("Import-SemanticDocument one.md -Database a.db -Provider Local -Mode Async | Get-ChunkStatus").AssertNoErrors().Output;
+
+        Assert.Equal(2, chunks.Count);
+        Assert.All(chunks, c => Assert.Equal(dir.Combine("a.db"), c.Text("Database")));
+        Assert.All(chunks, c => Assert.Equal(dir.Combine("one.md"), c.Text("DocumentPath")));
+    }
+
+    [Fact]
     public void A_path_that_matches_no_document_returns_nothing()
     {
         using var ps = Seed();

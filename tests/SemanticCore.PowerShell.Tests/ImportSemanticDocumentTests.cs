@@ -274,6 +274,46 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
         Assert.NotNull(run.Terminating);
         Assert.Equal("SyncEmbeddingUnavailable", run.Terminating!.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Contains("-Provider Local", run.Terminating.Exception.Message);
+        Assert.False(File.Exists(Database), "an index created by a command that imported nothing must not be left behind");
+    }
+
+    [Fact]
+    public void The_default_mode_without_a_batch_key_on_a_new_Gemini_index_leaves_no_index_behind()
+    {
+        dir.Write("a.md", "# A\n\nText.");
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("Import-SemanticDocument a.md -Database index.db");
+        var local = ps.Run("Import-SemanticDocument a.md -Database index.db -Provider Local").AssertNoErrors().Single();
+
+        Assert.Equal("SyncEmbeddingUnavailable", run.Terminating?.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal("Added", local.Text("Status"));
+    }
+
+    [Theory]
+    [InlineData("Gemini", 64)]
+    [InlineData("Gemini", 4096)]
+    public void Dimensions_outside_the_providers_range_are_refused_before_an_index_is_created(string provider, int dimensions)
+    {
+        dir.Write("a.md", "# A\n\nText.");
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run($"Import-SemanticDocument a.md -Database index.db -Provider {provider} -Dimensions {dimensions} -Mode Async");
+
+        Assert.Equal("InvalidDimensions", run.Terminating?.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.False(File.Exists(Database));
+    }
+
+    [Fact]
+    public void A_wildcard_that_matches_only_directories_is_reported()
+    {
+        Directory.CreateDirectory(dir.Combine("kb1"));
+        Directory.CreateDirectory(dir.Combine("kb2"));
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("Import-SemanticDocument kb* -Database index.db -Provider Local -Mode Async");
+
+        Assert.Equal("NoMatchingFiles", Assert.Single(run.Errors).FullyQualifiedErrorId.Split(',')[0]);
     }
 
     [Fact]

@@ -19,9 +19,6 @@ public sealed class LocalEmbeddingProvider : IEmbeddingProvider
     {
         if (settings.Provider != EmbeddingProviderKind.Local)
             throw new ArgumentException("The local embedder serves Local indexes only.", nameof(settings));
-        if (settings.Dimensions is < 16 or > 8192)
-            throw new SemanticCoreException("InvalidDimensions", FailureKind.InvalidArgument,
-                $"The Local provider supports 16 to 8192 dimensions, not {settings.Dimensions}.");
         Settings = settings;
     }
 

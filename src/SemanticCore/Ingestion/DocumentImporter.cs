@@ -22,6 +22,20 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     /// <param name="embedder">Embeds new chunks now (Sync); null leaves them Pending for a batch flush (Async).</param>
     public async Task<ImportResult> ImportAsync(string path, IEmbeddingProvider? embedder, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ImportCoreAsync(path, embedder, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // Locked past the busy timeout, disk full, I/O error: this document is not imported (its transaction rolled back).
+            throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
+                $"Could not store '{path}' in the index '{index.DatabasePath}': {ex.Message}", ex);
+        }
+    }
+
+    private async Task<ImportResult> ImportCoreAsync(string path, IEmbeddingProvider? embedder, CancellationToken cancellationToken)
+    {
         var document = DocumentReader.Read(path);
         var connection = index.Connection;
 

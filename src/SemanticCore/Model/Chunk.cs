@@ -31,7 +31,7 @@ public sealed class ChunkStatusSummary
     public required string Status { get; init; }
     public long Chunks { get; init; }
     public long Documents { get; init; }
-    /// <summary>The share of all chunks (0..100) in this status.</summary>
+    /// <summary>The share (0..100) of the chunks that match the filters that are in this status.</summary>
     public double Percent { get; init; }
     public required string Database { get; init; }
 }

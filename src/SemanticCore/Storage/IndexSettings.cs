@@ -21,7 +21,16 @@ public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model,
     {
         var provider = request.Provider ?? EmbeddingProviderKind.Gemini;
         var model = request.Model ?? (provider == EmbeddingProviderKind.Local ? DefaultLocalModel : DefaultGeminiModel);
-        return new IndexSettings(provider, model, request.Dimensions ?? DefaultDimensions);
+        var dimensions = request.Dimensions ?? DefaultDimensions;
+        var (min, max) = provider == EmbeddingProviderKind.Gemini ? (128, 3072) : (16, 8192);
+        if (dimensions < min || dimensions > max)
+        {
+            throw new SemanticCoreException("InvalidDimensions", FailureKind.InvalidArgument,
+                $"The {provider} provider supports {min} to {max} dimensions, not {dimensions}" +
+                (provider == EmbeddingProviderKind.Gemini ? " (768, 1536 and 3072 are recommended)." : "."));
+        }
+
+        return new IndexSettings(provider, model, dimensions);
     }
 
     public override string ToString() => $"{Provider} / {Model} / {Dimensions}";

@@ -21,29 +21,39 @@ public sealed class SemanticIndex : IDisposable
 
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
 
-    private SemanticIndex(string path, SqliteConnection connection, IndexSettings settings, SchemaUpdate migration)
+    private SemanticIndex(string path, SqliteConnection connection, IndexSettings settings, SchemaUpdate migration, bool created)
     {
         DatabasePath = path;
         Connection = connection;
         Settings = settings;
         Migration = migration;
+        Created = created;
     }
 
     public string DatabasePath { get; }
     public IndexSettings Settings { get; }
     /// <summary>What opening did to the schema (no steps when it was current).</summary>
     public SchemaUpdate Migration { get; }
+    /// <summary>True when this open created the file.</summary>
+    public bool Created { get; }
     internal SqliteConnection Connection { get; }
 
-    /// <summary>Opens (and when <paramref name="createIfMissing"/>, creates) the index at a full path.</summary>
+    /// <summary>
+    /// Opens the index at a full path. With <paramref name="createIfMissing"/> (the commands that write
+    /// chunks) a missing file is created and settings not yet recorded are recorded; without it a
+    /// missing file is an error and nothing but pending migrations is ever written.
+    /// </summary>
     public static SemanticIndex Open(string path, bool createIfMissing, IndexSettingsRequest? settings = null)
     {
+        var request = settings ?? IndexSettingsRequest.None;
         var isNew = CheckFile(path, createIfMissing);
-        if (isNew) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-
-        var connection = Connect(path, SqliteOpenMode.ReadWriteCreate);
+        // Validated before the file exists: a refused request leaves nothing behind.
+        var requested = isNew ? IndexSettings.FromRequest(request) : null;
+        SqliteConnection? connection = null;
         try
         {
+            if (isNew) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            connection = Connect(path, SqliteOpenMode.ReadWriteCreate);
             var fromVersion = ReadVersion(connection);
             CheckOwnership(connection, path, fromVersion);
             if (fromVersion > Schema.LatestVersion) CheckNewerIsCompatible(connection, path, fromVersion);
@@ -53,15 +63,29 @@ public sealed class SemanticIndex : IDisposable
             // After the migration: a failed one must leave the file exactly as it was, header included.
             Execute(connection, "PRAGMA journal_mode = WAL");
             Execute(connection, "PRAGMA synchronous = NORMAL");
-            var actual = EnsureSettings(connection, settings ?? IndexSettingsRequest.None);
-            (settings ?? IndexSettingsRequest.None).EnsureCompatibleWith(actual, path);
-            return new SemanticIndex(path, connection, actual, migration);
+            requested ??= IndexSettings.FromRequest(request);
+            var actual = ReadSettings(connection) ?? (createIfMissing ? RecordSettings(connection, requested) : requested);
+            request.EnsureCompatibleWith(actual, path);
+            return new SemanticIndex(path, connection, actual, migration, isNew);
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            connection?.Dispose();
+            throw new SemanticCoreException("DatabaseOpenFailed", FailureKind.ResourceUnavailable, $"Cannot open the index '{path}': {ex.Message}", ex);
         }
         catch
         {
-            connection.Dispose();
+            connection?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Closes the index and, when this open created it, removes the file again: a command that fails at once leaves nothing behind.</summary>
+    public void DiscardIfCreated()
+    {
+        Dispose();
+        if (!Created) return;
+        foreach (var file in new[] { DatabasePath, DatabasePath + "-wal", DatabasePath + "-shm" }) File.Delete(file);
     }
 
     /// <summary>What opening would do to the schema, read without writing anything (<c>-WhatIf</c>).</summary>
@@ -246,42 +270,37 @@ public sealed class SemanticIndex : IDisposable
             : null,
     };
 
-    /// <summary>Reads the index's settings, recording the requested (or default) ones where none are recorded yet.</summary>
-    private static IndexSettings EnsureSettings(SqliteConnection connection, IndexSettingsRequest request)
-    {
-        var stored = ReadSettings(connection);
-        if (stored.TryGetValue("provider", out var provider) && stored.TryGetValue("model", out var model) &&
-            stored.TryGetValue("dimensions", out var dimensions) &&
-            Enum.TryParse<EmbeddingProviderKind>(provider, out var kind) && int.TryParse(dimensions, out var dims))
-        {
-            return new IndexSettings(kind, model, dims);
-        }
-
-        var settings = IndexSettings.FromRequest(request);
-        using var transaction = connection.BeginTransaction();
-        foreach (var (key, value) in new[] { ("provider", settings.Provider.ToString()), ("model", settings.Model), ("dimensions", settings.Dimensions.ToString()) })
-        {
-            using var command = connection.CreateCommand();
-            // OR IGNORE: if another process recorded settings first, theirs win and are read back below.
-            command.CommandText = "INSERT OR IGNORE INTO settings (key, value) VALUES ($key, $value)";
-            command.Parameters.AddWithValue("$key", key);
-            command.Parameters.AddWithValue("$value", value);
-            command.ExecuteNonQuery();
-        }
-
-        transaction.Commit();
-        stored = ReadSettings(connection);
-        return new IndexSettings(Enum.Parse<EmbeddingProviderKind>(stored["provider"]), stored["model"], int.Parse(stored["dimensions"]));
-    }
-
-    private static Dictionary<string, string> ReadSettings(SqliteConnection connection)
+    /// <summary>The settings recorded in the index, or null when none are (a new index, or one of the earlier layout).</summary>
+    private static IndexSettings? ReadSettings(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT key, value FROM settings";
+        command.CommandText = "SELECT key, value FROM settings WHERE key IN ('provider', 'model', 'dimensions')";
         using var reader = command.ExecuteReader();
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         while (reader.Read()) values[reader.GetString(0)] = reader.GetString(1);
-        return values;
+        return values.Count == 3 && Enum.TryParse<EmbeddingProviderKind>(values["provider"], out var provider) && int.TryParse(values["dimensions"], out var dimensions)
+            ? new IndexSettings(provider, values["model"], dimensions)
+            : null;
+    }
+
+    private static IndexSettings RecordSettings(SqliteConnection connection, IndexSettings settings)
+    {
+        using (var transaction = connection.BeginTransaction())
+        {
+            foreach (var (key, value) in new[] { ("provider", settings.Provider.ToString()), ("model", settings.Model), ("dimensions", settings.Dimensions.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
+            {
+                using var command = connection.CreateCommand();
+                // OR IGNORE: if another process recorded settings first, theirs win and are read back below.
+                command.CommandText = "INSERT OR IGNORE INTO settings (key, value) VALUES ($key, $value)";
+                command.Parameters.AddWithValue("$key", key);
+                command.Parameters.AddWithValue("$value", value);
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+
+        return ReadSettings(connection)!;
     }
 
     private static int ReadVersion(SqliteConnection connection) => Convert.ToInt32(Scalar(connection, "PRAGMA user_version"));
