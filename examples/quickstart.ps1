@@ -23,6 +23,15 @@ Import-SemanticDocument -Path "$PSScriptRoot/kb/*" -Database $Database -Mode Asy
 Write-Host "`nCode chunks and their languages:"
 Get-ChunkStatus -Database $Database | Where-Object ChunkType -eq 'Code' | Out-Default
 
+Write-Host "`nWhat a flush would send, and cost on Gemini's batch price vs interactive (Local is free):"
+Invoke-BatchFlush -Database $Database -WhatIf | Out-Default
+
+Write-Host "`nFlush: the Pending chunks go to a batch job (on the Local provider it runs offline)."
+Invoke-BatchFlush -Database $Database | Out-Default
+
+Write-Host "`nSync: the finished job's vectors are stored and its chunks become Ready."
+Get-BatchJob -Database $Database -Active | Sync-BatchJob -Database $Database -Wait -PollInterval 1 | Out-Default
+
 Write-Host "`nStatus summary:"
 Get-ChunkStatus -Database $Database -Summary | Out-Default
 

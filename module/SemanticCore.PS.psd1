@@ -15,6 +15,10 @@
         'Import-SemanticDocument'
         'Get-ChunkStatus'
         'Update-SemanticSchema'
+        'Set-SemanticKeyring'
+        'Invoke-BatchFlush'
+        'Sync-BatchJob'
+        'Get-BatchJob'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Security;
 using SemanticCore.Embedding;
 using SemanticCore.Ingestion;
 using SemanticCore.Model;
@@ -42,6 +43,10 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
     [Parameter]
     [ValidateRange(16, 8192)]
     public int Dimensions { get; set; }
+
+    /// <summary>The key for Sync mode on a Gemini index. Default: the session keyring, then $env:GEMINI_API_KEY / $env:GOOGLE_API_KEY.</summary>
+    [Parameter]
+    public SecureString? ApiKey { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -103,7 +108,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
 
         // Auto: batch (half price) when a Gemini batch key is there to pay for it; otherwise embed now.
         var mode = Mode != ImportMode.Auto ? Mode
-            : index.Settings.Provider == EmbeddingProviderKind.Gemini && Keyring.HasBatchKey ? ImportMode.Async
+            : index.Settings.Provider == EmbeddingProviderKind.Gemini && ResolveKey(KeyKind.Batch, null) is not null ? ImportMode.Async
             : ImportMode.Sync;
         WriteVerbose($"Index '{index.DatabasePath}': {index.Settings}; mode {mode}.");
         IEmbeddingProvider? embedder = null;
@@ -111,7 +116,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         {
             try
             {
-                embedder = EmbeddingProviders.CreateInteractive(index.Settings);
+                embedder = EmbeddingProviders.CreateInteractive(index.Settings, ResolveKey(KeyKind.Default, ApiKey));
             }
             catch (SemanticCoreException ex)
             {

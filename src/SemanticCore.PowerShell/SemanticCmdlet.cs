@@ -1,4 +1,7 @@
 using System.Management.Automation;
+using System.Security;
+using SemanticCore.Embedding;
+using SemanticCore.Gemini;
 using SemanticCore.Storage;
 
 namespace SemanticCore.PowerShell;
@@ -11,6 +14,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource stopping = new();
     private readonly Dictionary<string, SemanticIndex> openIndexes = new(StringComparer.Ordinal);
+    private readonly LatestProgress progress = new();
 
     /// <summary>The index file. Default: $env:SEMANTICCORE_DATABASE, else the per-user default location.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -52,8 +56,65 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>Waits on the pipeline thread (where output must be written) for core work that observes <see cref="Cancellation"/>.</summary>
-    protected static T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
+    /// <summary>The Write-Progress activity id of this command; nested steps use the next id, as its child.</summary>
+    protected virtual int ProgressId => ProgressIds.Import;
+
+    /// <summary>Where core work reports progress from any thread; <see cref="Await{T}"/> writes it from the pipeline thread.</summary>
+    protected IProgress<OperationProgress> Progress => progress;
+
+    /// <summary>
+    /// Waits for core work on the pipeline thread (the only one that may write to the pipeline),
+    /// writing its progress meanwhile; Ctrl+C cancels the work and stops the pipeline.
+    /// </summary>
+    protected T Await<T>(Task<T> task)
+    {
+        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(100)) WritePendingProgress();
+        WritePendingProgress();
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected void Await(Task task) => Await(task.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default));
+
+    /// <summary>Ends the nested progress bar of core work (call from the pipeline thread).</summary>
+    protected void CompleteProgress()
+    {
+        if (!progress.Started) return;
+        WriteProgress(new ProgressRecord(ProgressId + 1, "Done", "Done") { ParentActivityId = ProgressId, RecordType = ProgressRecordType.Completed });
+        WriteProgress(new ProgressRecord(ProgressId, "Done", "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    private void WritePendingProgress()
+    {
+        // Only the newest report matters: a slow console must not fall behind a fast loop.
+        if (!progress.TryTakeLatest(out var latest)) return;
+        WriteProgress(new ProgressRecord(latest.Child ? ProgressId + 1 : ProgressId, latest.Activity, latest.Status)
+        {
+            ParentActivityId = latest.Child ? ProgressId : -1,
+            PercentComplete = latest.PercentComplete,
+        });
+    }
+
+    /// <summary>The key to use: the parameter, else the session keyring (Set-SemanticKeyring), else the environment.</summary>
+    protected ApiKey? ResolveKey(KeyKind kind, SecureString? given)
+    {
+        try
+        {
+            return Keyring.FromSecureString(given) ?? Keyring.FromSecureString(SessionKeyring.Get(kind)) ?? Keyring.FromEnvironment(kind);
+        }
+        catch (ArgumentException ex)
+        {
+            // The message names the problem, never the value.
+            ThrowTerminatingError(Errors.Create("InvalidApiKeyFormat", ErrorCategory.InvalidArgument, $"The {kind.ToString().ToLowerInvariant()} API key is malformed: {ex.Message}", null));
+            throw;
+        }
+    }
 
     protected override void StopProcessing() => stopping.Cancel();
 
@@ -70,5 +131,26 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         foreach (var index in openIndexes.Values) index.Dispose();
         openIndexes.Clear();
         stopping.Dispose();
+    }
+}
+
+/// <summary>Keeps the newest progress report of core work, from whichever thread it comes.</summary>
+internal sealed class LatestProgress : IProgress<OperationProgress>
+{
+    private OperationProgress? latest;
+
+    public bool Started { get; private set; }
+
+    public void Report(OperationProgress value)
+    {
+        Interlocked.Exchange(ref latest, value);
+    }
+
+    public bool TryTakeLatest(out OperationProgress value)
+    {
+        value = Interlocked.Exchange(ref latest, null)!;
+        if (value is null) return false;
+        Started = true;
+        return true;
     }
 }

@@ -264,7 +264,7 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
     }
 
     [Fact]
-    public void Sync_mode_on_a_Gemini_index_fails_clearly_naming_the_Local_provider()
+    public void Sync_mode_on_a_Gemini_index_without_a_key_fails_clearly_and_leaves_nothing()
     {
         dir.Write("a.md", "# A\n\nText.");
         using var ps = module.NewSession(dir.Path);
@@ -272,8 +272,9 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
         var run = ps.Run("Import-SemanticDocument a.md -Database index.db -Mode Sync");
 
         Assert.NotNull(run.Terminating);
-        Assert.Equal("SyncEmbeddingUnavailable", run.Terminating!.FullyQualifiedErrorId.Split(',')[0]);
-        Assert.Contains("-Provider Local", run.Terminating.Exception.Message);
+        Assert.Equal("ApiKeyMissing", run.Terminating!.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(System.Management.Automation.ErrorCategory.AuthenticationError, run.Terminating.CategoryInfo.Category);
+        Assert.Contains("GEMINI_API_KEY", run.Terminating.Exception.Message);
         Assert.False(File.Exists(Database), "an index created by a command that imported nothing must not be left behind");
     }
 
@@ -286,7 +287,7 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
         var run = ps.Run("Import-SemanticDocument a.md -Database index.db");
         var local = ps.Run("Import-SemanticDocument a.md -Database index.db -Provider Local").AssertNoErrors().Single();
 
-        Assert.Equal("SyncEmbeddingUnavailable", run.Terminating?.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal("ApiKeyMissing", run.Terminating?.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal("Added", local.Text("Status"));
     }
 

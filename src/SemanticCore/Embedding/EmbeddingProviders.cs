@@ -1,15 +1,23 @@
+using SemanticCore.Batches;
+using SemanticCore.Gemini;
 using SemanticCore.Storage;
 
 namespace SemanticCore.Embedding;
 
-/// <summary>Makes the interactive embedder of an index from its settings.</summary>
+/// <summary>Makes an index's embedders from its settings and the keys at hand.</summary>
 public static class EmbeddingProviders
 {
-    public static IEmbeddingProvider CreateInteractive(IndexSettings settings) => settings.Provider switch
+    /// <summary>The interactive embedder (Sync imports, search); Gemini needs the default key.</summary>
+    public static IEmbeddingProvider CreateInteractive(IndexSettings settings, ApiKey? defaultKey) => settings.Provider switch
     {
         EmbeddingProviderKind.Local => new LocalEmbeddingProvider(settings),
-        _ => throw new SemanticCoreException("SyncEmbeddingUnavailable", FailureKind.NotImplemented,
-            $"Interactive (Sync) embedding with the {settings.Provider} provider is not available in this version. " +
-            "Import with -Mode Async to queue the chunks for a batch job, or use an index created with -Provider Local."),
+        _ => new GeminiEmbeddingProvider(GeminiHttp.CreateClient(defaultKey ?? throw Keyring.Missing(KeyKind.Default), settings), settings),
+    };
+
+    /// <summary>Where the index's batch jobs run; Gemini needs the dedicated batch key.</summary>
+    public static IBatchService CreateBatchService(SemanticIndex index, ApiKey? batchKey) => index.Settings.Provider switch
+    {
+        EmbeddingProviderKind.Local => new LocalBatchService(LocalBatchService.SpoolDirectoryFor(index.DatabasePath), new LocalEmbeddingProvider(index.Settings)),
+        _ => new GeminiBatchService(GeminiHttp.CreateClient(batchKey ?? throw Keyring.Missing(KeyKind.Batch), index.Settings)),
     };
 }

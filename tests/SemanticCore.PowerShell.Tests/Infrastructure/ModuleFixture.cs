@@ -18,8 +18,10 @@ public sealed class ModuleFixture
         SessionState = InitialSessionState.CreateDefault2();
         SessionState.ImportPSModule([ManifestPath]);
         // Tests own their environment: nothing from the developer's session may leak in.
-        Environment.SetEnvironmentVariable("SEMANTICCORE_DATABASE", null);
-        Environment.SetEnvironmentVariable("GEMINI_BATCH_API_KEY", null);
+        foreach (var variable in new[] { "SEMANTICCORE_DATABASE", "SEMANTICCORE_GEMINI_ENDPOINT", "GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_BATCH_API_KEY" })
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
     }
 
     public string ManifestPath { get; }

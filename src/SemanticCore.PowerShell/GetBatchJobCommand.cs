@@ -1,0 +1,48 @@
+using System.Management.Automation;
+using SemanticCore.Batches;
+using SemanticCore.Model;
+
+namespace SemanticCore.PowerShell;
+
+/// <summary>
+/// <para type="synopsis">Lists the batch jobs of an index.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "BatchJob", DefaultParameterSetName = StatusSet)]
+[OutputType(typeof(BatchJob))]
+public sealed class GetBatchJobCommand : SemanticCmdlet
+{
+    private const string StatusSet = "Status";
+    private const string ActiveSet = "Active";
+    private const string IdSet = "Id";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("BatchJobId")]
+    [ArgumentCompleter(typeof(BatchJobIdCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Id { get; set; } = [];
+
+    [Parameter(ParameterSetName = StatusSet)]
+    public BatchJobStatus[]? Status { get; set; }
+
+    /// <summary>Only jobs not finished yet: Created, Submitted or Running.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ActiveSet)]
+    public SwitchParameter Active { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var index = OpenIndex(createIfMissing: false);
+        if (ParameterSetName == IdSet)
+        {
+            foreach (var id in Id)
+            {
+                if (BatchJobQueries.Find(index, id) is { } job) WriteObject(job);
+                else WriteError(Errors.Create("BatchJobNotFound", ErrorCategory.ObjectNotFound, $"There is no batch job '{id}' in the index '{index.DatabasePath}'.", id));
+            }
+
+            return;
+        }
+
+        var statuses = Active ? [BatchJobStatus.Created, BatchJobStatus.Submitted, BatchJobStatus.Running] : Status;
+        foreach (var job in BatchJobQueries.List(index, statuses)) WriteObject(job);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Management.Automation;
+using System.Security;
+using SemanticCore.Embedding;
+
+namespace SemanticCore.PowerShell;
+
+/// <summary>
+/// <para type="synopsis">Sets (or clears) this session's Gemini keys: the default key for interactive embedding and the dedicated batch key.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "SemanticKeyring", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = SetSet)]
+[OutputType(typeof(void))]
+public sealed class SetSemanticKeyringCommand : PSCmdlet
+{
+    private const string SetSet = "Set";
+    private const string ClearSet = "Clear";
+
+    /// <summary>The default key: interactive embedding (-Mode Sync) and search.</summary>
+    [Parameter(ParameterSetName = SetSet)]
+    public SecureString? ApiKey { get; set; }
+
+    /// <summary>The dedicated batch key: Invoke-BatchFlush and Sync-BatchJob.</summary>
+    [Parameter(ParameterSetName = SetSet)]
+    public SecureString? BatchApiKey { get; set; }
+
+    /// <summary>Forgets both keys of this session (environment variables still apply).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ClearSet)]
+    public SwitchParameter Clear { get; set; }
+
+    protected override void EndProcessing()
+    {
+        if (Clear)
+        {
+            if (ShouldProcess("session keyring", "Clear the Gemini keys")) SessionKeyring.Clear();
+            return;
+        }
+
+        if (ApiKey is null && BatchApiKey is null)
+        {
+            ThrowTerminatingError(Errors.Create("KeyringNoKeyGiven", ErrorCategory.InvalidArgument,
+                "Give -ApiKey, -BatchApiKey or both (as SecureString, e.g. from Read-Host -AsSecureString), or -Clear.", null));
+        }
+
+        foreach (var (kind, key) in new[] { (KeyKind.Default, ApiKey), (KeyKind.Batch, BatchApiKey) })
+        {
+            if (key is null) continue;
+            if (key.Length == 0)
+            {
+                WriteError(Errors.Create("KeyringEmptyKey", ErrorCategory.InvalidArgument, $"The {Name(kind)} given is empty; it was not set.", null));
+                continue;
+            }
+
+            // The key itself is never written anywhere: only which one was set.
+            if (ShouldProcess("session keyring", $"Set the {Name(kind)}")) SessionKeyring.Set(kind, key);
+        }
+    }
+
+    private static string Name(KeyKind kind) => kind == KeyKind.Batch ? "batch API key" : "default API key";
+}

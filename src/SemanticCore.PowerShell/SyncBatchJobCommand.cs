@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Security;
+using SemanticCore.Batches;
+using SemanticCore.Embedding;
+using SemanticCore.Model;
+using SemanticCore.Storage;
+
+namespace SemanticCore.PowerShell;
+
+/// <summary>
+/// <para type="synopsis">Brings batch jobs up to date: stores the vectors of finished jobs, records per-chunk failures, retries what can be retried.</para>
+/// </summary>
+[Cmdlet(VerbsData.Sync, "BatchJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(BatchJob))]
+public sealed class SyncBatchJobCommand : SemanticCmdlet
+{
+    private readonly Dictionary<string, (SemanticIndex Index, List<string>? Ids)> requests = new(StringComparer.Ordinal);
+
+    /// <summary>The jobs to sync (BatchJob objects bind by their Id). Default: every active job of the index.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("BatchJobId")]
+    [ArgumentCompleter(typeof(BatchJobIdCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    /// <summary>Polls until every job has finished (or -Timeout passes).</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Seconds between polls with -Wait.</summary>
+    [Parameter]
+    [ValidateRange(1, 86_400)]
+    public int PollInterval { get; set; } = 30;
+
+    /// <summary>Seconds to wait at most with -Wait; 0 (the default) waits as long as it takes.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int Timeout { get; set; }
+
+    /// <summary>Retriable failures (429, 5xx, missing from the output) a chunk may have before it is Failed for good.</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>The dedicated batch key. Default: the session keyring, then $env:GEMINI_BATCH_API_KEY.</summary>
+    [Parameter]
+    public SecureString? BatchApiKey { get; set; }
+
+    protected override int ProgressId => ProgressIds.Sync;
+
+    /// <summary>Collects the jobs per index; the work happens at the end, so -Wait polls them all together.</summary>
+    protected override void ProcessRecord()
+    {
+        var index = OpenIndex(createIfMissing: false);
+        if (!requests.TryGetValue(index.DatabasePath, out var request)) request = (index, Id is null ? null : []);
+        if (Id is null) request = (index, null);          // "all active" wins over a list
+        else request.Ids?.AddRange(Id);
+        requests[index.DatabasePath] = request;
+    }
+
+    protected override void EndProcessing()
+    {
+        foreach (var (index, ids) in requests.Values) Sync(index, ids);
+        CompleteProgress();
+    }
+
+    private void Sync(SemanticIndex index, List<string>? ids)
+    {
+        IBatchService service;
+        try
+        {
+            service = EmbeddingProviders.CreateBatchService(index, ResolveKey(KeyKind.Batch, BatchApiKey));
+        }
+        catch (SemanticCoreException ex)
+        {
+            ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
+            return;
+        }
+
+        var manager = new BatchManager(index, service);
+        Await(manager.RecoverAsync(Progress, Cancellation));
+        var waiting = new List<string>(ids?.Distinct(StringComparer.Ordinal) ?? manager.ActiveJobs().Select(j => j.Id));
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var stillActive = new List<BatchJob>();
+            foreach (var jobId in waiting)
+            {
+                if (!ShouldProcess(jobId, "Sync batch job")) continue;
+                if (SyncOne(manager, jobId) is { } job)
+                {
+                    if (job.IsActive && Wait) stillActive.Add(job);
+                    else WriteObject(job);
+                }
+            }
+
+            if (stillActive.Count == 0) return;
+            if (Timeout > 0 && clock.Elapsed.TotalSeconds + PollInterval > Timeout)
+            {
+                foreach (var job in stillActive)
+                {
+                    WriteError(Errors.Create("BatchJobWaitTimeout", ErrorCategory.OperationTimeout,
+                        $"Batch job {job.Id} is still {job.Status} after {Timeout} s; run Sync-BatchJob again later.", job.Id));
+                    WriteObject(job);
+                }
+
+                return;
+            }
+
+            Progress.Report(new OperationProgress("Waiting for batch jobs",
+                $"{stillActive.Count} job(s) not finished ({string.Join(", ", stillActive.Select(j => j.Status).Distinct())}); next check in {PollInterval} s", -1, Child: false));
+            Await(Task.Delay(TimeSpan.FromSeconds(PollInterval), Cancellation));
+            waiting = stillActive.Select(j => j.Id).ToList();
+        }
+    }
+
+    private BatchJob? SyncOne(BatchManager manager, string jobId)
+    {
+        try
+        {
+            var result = Await(manager.SyncAsync(jobId, MaxRetries, Progress, Cancellation));
+            foreach (var warning in result.Warnings) WriteWarning(warning);
+            return result.Job;
+        }
+        catch (SemanticCoreException ex)
+        {
+            WriteError(Errors.From(ex, jobId));
+        }
+        catch (Gemini.GeminiApiException ex)
+        {
+            WriteError(Errors.From(ex.ToSemanticCoreException(), jobId));
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,308 @@
+using SemanticCore.Chunking;
+using SemanticCore.Gemini;
+using SemanticCore.Model;
+using SemanticCore.Storage;
+
+namespace SemanticCore.Batches;
+
+/// <summary>What one flush did: the jobs it submitted (or adopted), and the failures of the others.</summary>
+public sealed record FlushResult(IReadOnlyList<BatchJob> Jobs, IReadOnlyList<SemanticCoreException> Errors, string? Note);
+
+/// <summary>A synced job, and what could not be cleaned up remotely (worth a warning, not an error).</summary>
+public sealed record SyncResult(BatchJob Job, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// Sends Pending chunks to batch jobs and brings their vectors back, without losing or double-paying
+/// a chunk: chunks are claimed with the job row before any remote call; the remote job is named by
+/// the local job id, so a create whose answer was lost is found and adopted instead of repeated;
+/// results are applied idempotently in bounded transactions.
+/// </summary>
+public sealed class BatchManager(SemanticIndex index, IBatchService service)
+{
+    /// <summary>How long a Created job belongs to the flush that created it; after that, recovery may adopt or release it.</summary>
+    public static readonly TimeSpan CreatedLease = TimeSpan.FromMinutes(30);
+
+    /// <summary>Output lines applied per transaction: bounded memory and short write locks.</summary>
+    public const int LinesPerTransaction = 2_000;
+
+    private const int LinesPerProgress = 1_000;
+
+    /// <summary>What a flush would send and cost (<c>-WhatIf</c>); reads only, needs no key.</summary>
+    public static BatchFlushEstimate Estimate(SemanticIndex index, long minSize, bool force, long maxBatchSize)
+    {
+        long chunks = 0, tokens = 0;
+        foreach (var text in BatchStore.ClaimableTexts(index.Connection))
+        {
+            chunks++;
+            tokens += TokenEstimator.Estimate(text);
+        }
+
+        var skipped = chunks < minSize && !force;
+        return new BatchFlushEstimate
+        {
+            Chunks = skipped ? 0 : chunks,
+            Jobs = skipped ? 0 : (int)((chunks + maxBatchSize - 1) / maxBatchSize),
+            EstimatedTokens = skipped ? 0 : tokens,
+            BatchCost = Pricing.Cost(index.Settings, skipped ? 0 : tokens, batch: true),
+            InteractiveCost = Pricing.Cost(index.Settings, skipped ? 0 : tokens, batch: false),
+            Model = index.Settings.Model,
+            Note = skipped ? TooFewNote(chunks, minSize) : null,
+            Database = index.DatabasePath,
+        };
+    }
+
+    public async Task<FlushResult> FlushAsync(long minSize, bool force, long maxBatchSize, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var recovered = await RecoverAsync(progress, cancellationToken).ConfigureAwait(false);
+        var jobs = recovered.Where(j => j.Status == BatchJobStatus.Submitted).ToList();
+        var errors = new List<SemanticCoreException>();
+
+        var claimable = BatchStore.CountClaimable(index.Connection);
+        if (claimable < minSize && !force) return new FlushResult(jobs, errors, TooFewNote(claimable, minSize));
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var jobId = Guid.NewGuid().ToString();
+            if (BatchStore.CreateAndClaim(index.Connection, jobId, index.Settings, maxBatchSize) == 0) break;
+            try
+            {
+                jobs.Add(await SubmitAsync(jobId, progress, cancellationToken).ConfigureAwait(false));
+            }
+            catch (SemanticCoreException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                errors.Add(ex);
+                if (ex.ErrorId is "BatchSubmitUncertain" or "GeminiInvalidApiKey" or "GeminiPermissionDenied" or "GeminiDailyQuotaExhausted") break; // the next job would fail the same way
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return new FlushResult(jobs, errors, null);
+    }
+
+    /// <summary>
+    /// Recovers Created jobs whose flush died or gave up: a remote job with their id as display name
+    /// is adopted (never created twice); without one, their chunks go back to Pending.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchJob>> RecoverAsync(IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var recovered = new List<BatchJob>();
+        foreach (var jobId in BatchStore.StaleCreatedJobs(index.Connection, CreatedLease))
+        {
+            progress?.Report(new OperationProgress($"Recovering batch job {jobId}", "Looking for the remote job"));
+            var remote = await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false);
+            if (remote is not null)
+            {
+                BatchStore.MarkSubmitted(index.Connection, jobId, remote.Name, remote.InputFileName);
+            }
+            else
+            {
+                var job = BatchStore.Find(index, jobId);
+                BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
+                    "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.");
+                if (job?.InputFile is { } input) await DeleteQuietlyAsync(input, [], cancellationToken).ConfigureAwait(false);
+            }
+
+            recovered.Add(BatchStore.Find(index, jobId)!);
+        }
+
+        return recovered;
+    }
+
+    public IReadOnlyList<BatchJob> ActiveJobs() =>
+        BatchStore.Query(index, "WHERE status IN ('Created', 'Submitted', 'Running')").ToList();
+
+    /// <summary>Brings one job up to date with its remote state; a finished job is returned as it is, without a remote call.</summary>
+    public async Task<SyncResult> SyncAsync(string jobId, int maxRetries, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var job = BatchStore.Find(index, jobId) ?? throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
+            $"There is no batch job '{jobId}' in the index '{index.DatabasePath}'.");
+        if (job.Status == BatchJobStatus.Created && job.UpdatedAt < DateTimeOffset.UtcNow - CreatedLease)
+        {
+            await RecoverAsync(progress, cancellationToken).ConfigureAwait(false);
+            job = BatchStore.Find(index, jobId)!;
+        }
+
+        if (!job.IsActive || job.RemoteName is null) return new SyncResult(job, []);
+
+        progress?.Report(new OperationProgress($"Syncing batch job {jobId}", "Getting the remote state"));
+        var remote = await service.GetAsync(job.RemoteName, cancellationToken).ConfigureAwait(false);
+        var warnings = new List<string>();
+        switch (remote.State)
+        {
+            case BatchState.Running:
+                BatchStore.MarkRunning(index.Connection, jobId);
+                break;
+            case BatchState.Succeeded:
+                await ApplyResultsAsync(job, remote, maxRetries, warnings, progress, cancellationToken).ConfigureAwait(false);
+                break;
+            case BatchState.Failed or BatchState.Cancelled or BatchState.Expired:
+                var status = remote.State switch
+                {
+                    BatchState.Cancelled => BatchJobStatus.Cancelled,
+                    BatchState.Expired => BatchJobStatus.Expired,
+                    _ => BatchJobStatus.Failed,
+                };
+                var reason = $"The remote job ended {remote.State}" + (remote.ErrorMessage is { } message ? $": {message}" : ".") + " Its chunks are Pending again.";
+                if (BatchStore.EndWithoutResults(index.Connection, jobId, status, reason) && job.InputFile is { } input)
+                {
+                    await DeleteQuietlyAsync(input, warnings, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+        }
+
+        return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
+    }
+
+    private async Task<BatchJob> SubmitAsync(string jobId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Submitting batch job {jobId}";
+        var file = Path.Combine(Path.GetTempPath(), $"semanticcore-{jobId}.jsonl");
+        string? inputFile = null;
+        try
+        {
+            var (lines, tokens) = WriteInput(jobId, file, activity, progress);
+            BatchStore.RecordInput(index.Connection, jobId, null, tokens);
+
+            var size = new FileInfo(file).Length;
+            var uploaded = new Progress<long>(bytes => progress?.Report(new OperationProgress(activity,
+                $"Uploading {bytes / 1048576.0:N1} of {size / 1048576.0:N1} MB ({lines:N0} chunks)", OperationProgress.Percent(bytes, size))));
+            try
+            {
+                inputFile = await service.UploadAsync(file, jobId, uploaded, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // No remote job can exist yet: the chunks go back to Pending, even when the user stopped us.
+                var error = Release(jobId, "Uploading the batch input failed", ex);
+                if (ex is OperationCanceledException) throw;
+                throw error;
+            }
+
+            BatchStore.RecordInput(index.Connection, jobId, inputFile, tokens);
+            if (!BatchStore.RenewLease(index.Connection, jobId))
+            {
+                throw new SemanticCoreException("BatchJobRecovered", FailureKind.InvalidOperation,
+                    $"Batch job {jobId} was recovered by another process while it was being uploaded; it was not created again.");
+            }
+
+            progress?.Report(new OperationProgress(activity, "Creating the remote job"));
+            BatchOperation remote;
+            try
+            {
+                remote = await service.CreateAsync(jobId, inputFile, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (service.CreateCertainlyFailed(ex) && ex is not OperationCanceledException)
+            {
+                await DeleteQuietlyAsync(inputFile, [], CancellationToken.None).ConfigureAwait(false);
+                throw Release(jobId, "Creating the remote batch job failed", ex);
+            }
+            catch (Exception ex)
+            {
+                // It may exist: keep the claim, and let the next flush or sync look for it by its display name.
+                var message = $"Creating the remote batch job may or may not have succeeded ({Describe(ex)}). " +
+                              "Its chunks stay claimed; the next Invoke-BatchFlush or Sync-BatchJob adopts the job if it exists, or releases them.";
+                BatchStore.ExpireLease(index.Connection, jobId, message);
+                if (ex is OperationCanceledException) throw;
+                throw new SemanticCoreException("BatchSubmitUncertain", FailureKind.ConnectionError, $"Batch job {jobId}: {message}", ex);
+            }
+
+            BatchStore.MarkSubmitted(index.Connection, jobId, remote.Name, inputFile);
+            return BatchStore.Find(index, jobId)!;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Release(jobId, "Writing the batch input failed", ex);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Streams the job's chunks into a JSONL file: key = chunk id, the stored vector source, RETRIEVAL_DOCUMENT.</summary>
+    private (long Lines, long Tokens) WriteInput(string jobId, string file, string activity, IProgress<OperationProgress>? progress)
+    {
+        using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        var writer = new BatchInputWriter(stream, index.Settings.Dimensions);
+        long tokens = 0;
+        foreach (var (id, text) in BatchStore.JobTexts(index.Connection, jobId))
+        {
+            writer.Write(id.ToString(System.Globalization.CultureInfo.InvariantCulture), text);
+            tokens += TokenEstimator.Estimate(text);
+            if (writer.LineCount % LinesPerProgress == 0) progress?.Report(new OperationProgress(activity, $"Writing the input: {writer.LineCount:N0} chunks"));
+        }
+
+        writer.Flush();
+        return (writer.LineCount, tokens);
+    }
+
+    private async Task ApplyResultsAsync(BatchJob job, BatchOperation remote, int maxRetries, List<string> warnings,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var applier = new ResultApplier(index, job.Id, maxRetries);
+        var activity = $"Syncing batch job {job.Id}";
+        if (remote.ResponsesFileName is { } output)
+        {
+            await using var stream = await service.OpenResultsAsync(output, cancellationToken).ConfigureAwait(false);
+            var group = new List<BatchOutputLine>(LinesPerTransaction);
+            long read = 0;
+            await foreach (var line in BatchOutputReader.ReadAsync(stream, cancellationToken).ConfigureAwait(false))
+            {
+                group.Add(line);
+                if (group.Count < LinesPerTransaction) continue;
+                applier.Apply(group);
+                read += group.Count;
+                group.Clear();
+                progress?.Report(new OperationProgress(activity, $"Storing results: {read:N0} of {job.Requests:N0}", OperationProgress.Percent(read, job.Requests)));
+            }
+
+            applier.Apply(group);
+        }
+
+        applier.ApplyMissing();
+        if (BatchStore.Finish(index.Connection, job.Id, remote.ResponsesFileName, applier.Stats(job.EstimatedTokens)))
+        {
+            // The results are stored: the remote copies are no longer needed (and count against the project's quota).
+            foreach (var file in new[] { job.InputFile ?? remote.InputFileName, remote.ResponsesFileName })
+            {
+                if (file is not null) await DeleteQuietlyAsync(file, warnings, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Ends a job that certainly has no remote counterpart, its chunks back to Pending; returns the error to report.</summary>
+    private SemanticCoreException Release(string jobId, string what, Exception cause)
+    {
+        var message = $"{what}: {Describe(cause)}";
+        BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed, message + " Its chunks are Pending again.");
+        var known = cause switch
+        {
+            GeminiApiException api => api.ToSemanticCoreException(),
+            SemanticCoreException core => core,
+            _ => null,
+        };
+        return new SemanticCoreException(known?.ErrorId ?? "BatchSubmitFailed", known?.Kind ?? FailureKind.ConnectionError, $"Batch job {jobId}: {message}", cause);
+    }
+
+    private async Task DeleteQuietlyAsync(string file, List<string> warnings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await service.DeleteFileAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            warnings.Add($"Could not delete the remote file {file}: {Describe(ex)}");
+        }
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        GeminiApiException api => api.ToSemanticCoreException().Message,
+        _ => ex.Message,
+    };
+
+    private static string TooFewNote(long pending, long minSize) =>
+        $"{pending} chunk(s) pending, fewer than -MinSize {minSize}: nothing was submitted. Use -Force to submit them anyway.";
+}

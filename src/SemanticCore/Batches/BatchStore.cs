@@ -1,0 +1,216 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using SemanticCore.Model;
+using SemanticCore.Storage;
+
+namespace SemanticCore.Batches;
+
+/// <summary>Counts of one sync run that are kept with the job for triage.</summary>
+internal sealed record SyncStats(long UnknownKeys, long DuplicateKeys, long MalformedLines, long EstimatedTokens)
+{
+    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, long>
+    {
+        ["unknownKeys"] = UnknownKeys,
+        ["duplicateKeys"] = DuplicateKeys,
+        ["malformedLines"] = MalformedLines,
+        ["estimatedTokens"] = EstimatedTokens,
+    });
+}
+
+/// <summary>The SQL of batch jobs and of the chunks they hold.</summary>
+internal static class BatchStore
+{
+    private const string JobColumns = """
+        id, remote_name, status, provider, model, dimensions, request_count, succeeded_count, failed_count, retried_count,
+        token_count, stats, input_file, output_file, error_message, created_at, submitted_at, completed_at, updated_at
+        """;
+
+    public static long CountClaimable(SqliteConnection connection) =>
+        (long)Scalar(connection, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending' AND batch_job_id IS NULL")!;
+
+    /// <summary>The text each claimable chunk would be embedded from (for estimates).</summary>
+    public static IEnumerable<string> ClaimableTexts(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {VectorSourceSql} FROM chunks WHERE embedding_status = 'Pending' AND batch_job_id IS NULL";
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return reader.GetString(0);
+    }
+
+    /// <summary>The exact text sent for a chunk: its stored vector source, or the content for rows of the earlier layout.</summary>
+    public const string VectorSourceSql = "COALESCE(json_extract(metadata, '$._vector_source'), content)";
+
+    /// <summary>
+    /// Creates a job and claims up to <paramref name="limit"/> unclaimed Pending chunks for it, in one
+    /// transaction and before any remote call: two flushes can never claim the same chunk.
+    /// Returns the number claimed (0: nothing left, and no job is kept).
+    /// </summary>
+    public static long CreateAndClaim(SqliteConnection connection, string jobId, IndexSettings settings, long limit)
+    {
+        using var transaction = connection.BeginTransaction();
+        var now = Timestamps.Now();
+        Execute(connection, """
+            INSERT INTO batch_jobs (id, status, provider, model, dimensions, created_at, updated_at)
+            VALUES ($id, 'Created', $provider, $model, $dimensions, $now, $now)
+            """, ("$id", jobId), ("$provider", settings.Provider.ToString()), ("$model", settings.Model), ("$dimensions", settings.Dimensions), ("$now", now));
+        var claimed = Execute(connection, """
+            UPDATE chunks SET embedding_status = 'Submitted', batch_job_id = $id, updated_at = $now
+            WHERE id IN (SELECT id FROM chunks WHERE embedding_status = 'Pending' AND batch_job_id IS NULL ORDER BY id LIMIT $limit)
+            """, ("$id", jobId), ("$now", now), ("$limit", limit));
+        if (claimed == 0)
+        {
+            transaction.Rollback();
+            return 0;
+        }
+
+        Execute(connection, "UPDATE batch_jobs SET request_count = $n WHERE id = $id", ("$n", claimed), ("$id", jobId));
+        transaction.Commit();
+        return claimed;
+    }
+
+    /// <summary>The claimed chunks of a job, in id order, with the text to send.</summary>
+    public static IEnumerable<(long Id, string Text)> JobTexts(SqliteConnection connection, string jobId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT id, {VectorSourceSql} FROM chunks WHERE batch_job_id = $id AND embedding_status = 'Submitted' ORDER BY id";
+        command.Parameters.AddWithValue("$id", jobId);
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return (reader.GetInt64(0), reader.GetString(1));
+    }
+
+    public static void RecordInput(SqliteConnection connection, string jobId, string? inputFile, long estimatedTokens) =>
+        Execute(connection, """
+            UPDATE batch_jobs SET input_file = COALESCE($file, input_file), stats = json_set(COALESCE(stats, '{}'), '$.estimatedTokens', $tokens), updated_at = $now
+            WHERE id = $id
+            """, ("$file", inputFile), ("$tokens", estimatedTokens), ("$now", Timestamps.Now()), ("$id", jobId));
+
+    /// <summary>
+    /// Renews a Created job's lease right before the remote create; false when another process has
+    /// meanwhile recovered (adopted or released) it, in which case it must not be created.
+    /// </summary>
+    public static bool RenewLease(SqliteConnection connection, string jobId) =>
+        Execute(connection, "UPDATE batch_jobs SET updated_at = $now WHERE id = $id AND status = 'Created'", ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
+
+    /// <summary>Lets the next flush or sync recover the job at once (its creator gave up on it).</summary>
+    public static void ExpireLease(SqliteConnection connection, string jobId, string message) =>
+        Execute(connection, "UPDATE batch_jobs SET updated_at = $epoch, error_message = $message WHERE id = $id AND status = 'Created'",
+            ("$epoch", Timestamps.ToText(DateTimeOffset.UnixEpoch)), ("$message", message), ("$id", jobId));
+
+    /// <summary>Created jobs whose lease ran out: their creator died or gave up.</summary>
+    public static List<string> StaleCreatedJobs(SqliteConnection connection, TimeSpan lease)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM batch_jobs WHERE status = 'Created' AND updated_at < $cutoff ORDER BY created_at";
+        command.Parameters.AddWithValue("$cutoff", Timestamps.ToText(DateTimeOffset.UtcNow - lease));
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read()) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
+    /// <summary>Records the remote job; only from Created, so adopting twice (two recoveries) is harmless.</summary>
+    public static void MarkSubmitted(SqliteConnection connection, string jobId, string remoteName, string? inputFile) =>
+        Execute(connection, """
+            UPDATE batch_jobs SET remote_name = $remote, input_file = COALESCE($file, input_file), status = 'Submitted',
+                submitted_at = $now, updated_at = $now, error_message = NULL
+            WHERE id = $id AND status = 'Created'
+            """, ("$remote", remoteName), ("$file", inputFile), ("$now", Timestamps.Now()), ("$id", jobId));
+
+    public static void MarkRunning(SqliteConnection connection, string jobId) =>
+        Execute(connection, "UPDATE batch_jobs SET status = 'Running', updated_at = $now WHERE id = $id AND status = 'Submitted'",
+            ("$now", Timestamps.Now()), ("$id", jobId));
+
+    /// <summary>
+    /// Ends a job without results and puts its chunks back to Pending with the reason (not counted
+    /// as a retry). Guarded by the job's status, so two processes doing it give one outcome.
+    /// Returns false when the job had already ended.
+    /// </summary>
+    public static bool EndWithoutResults(SqliteConnection connection, string jobId, BatchJobStatus status, string reason)
+    {
+        using var transaction = connection.BeginTransaction();
+        var now = Timestamps.Now();
+        var ended = Execute(connection, """
+            UPDATE batch_jobs SET status = $status, error_message = $reason, completed_at = $now, updated_at = $now
+            WHERE id = $id AND status IN ('Created', 'Submitted', 'Running')
+            """, ("$status", status.ToString()), ("$reason", reason), ("$now", now), ("$id", jobId));
+        Execute(connection, """
+            UPDATE chunks SET embedding_status = 'Pending', batch_job_id = NULL, error_message = $reason, updated_at = $now
+            WHERE batch_job_id = $id AND embedding_status = 'Submitted'
+            """, ("$reason", reason), ("$now", now), ("$id", jobId));
+        transaction.Commit();
+        return ended == 1;
+    }
+
+    /// <summary>Sets the final status from the counters (Completed, CompletedWithErrors, or Failed when nothing succeeded); false when already final.</summary>
+    public static bool Finish(SqliteConnection connection, string jobId, string? outputFile, SyncStats stats) =>
+        Execute(connection, """
+            UPDATE batch_jobs SET
+                status = CASE WHEN succeeded_count = 0 AND request_count > 0 THEN 'Failed'
+                              WHEN failed_count + retried_count = 0 THEN 'Completed'
+                              ELSE 'CompletedWithErrors' END,
+                output_file = $output, stats = $stats, completed_at = $now, updated_at = $now
+            WHERE id = $id AND status IN ('Submitted', 'Running')
+            """, ("$output", outputFile), ("$stats", stats.ToJson()), ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
+
+    public static BatchJob? Find(SemanticIndex index, string jobId) => Query(index, "WHERE id = $id", ("$id", jobId)).FirstOrDefault();
+
+    public static IEnumerable<BatchJob> Query(SemanticIndex index, string where, params (string Name, object? Value)[] parameters)
+    {
+        using var command = index.Connection.CreateCommand();
+        command.CommandText = $"SELECT {JobColumns} FROM batch_jobs {where} ORDER BY created_at, id";
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return Read(reader, index);
+    }
+
+    private static BatchJob Read(SqliteDataReader r, SemanticIndex index)
+    {
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        var stats = Text(11) is { } json ? JsonSerializer.Deserialize<Dictionary<string, long>>(json) ?? [] : [];
+        long Stat(string key) => stats.TryGetValue(key, out var value) ? value : 0;
+        var settings = new IndexSettings(Enum.Parse<EmbeddingProviderKind>(r.GetString(3)), r.GetString(4), r.GetInt32(5));
+        var tokens = r.GetInt64(10);
+        return new BatchJob
+        {
+            Id = r.GetString(0),
+            RemoteName = Text(1),
+            Status = Enum.Parse<BatchJobStatus>(r.GetString(2)),
+            Provider = r.GetString(3),
+            Model = r.GetString(4),
+            Dimensions = r.GetInt32(5),
+            Requests = r.GetInt64(6),
+            Succeeded = r.GetInt64(7),
+            Failed = r.GetInt64(8),
+            Retried = r.GetInt64(9),
+            Tokens = tokens,
+            EstimatedTokens = Stat("estimatedTokens"),
+            EstimatedCost = Pricing.Cost(settings, tokens > 0 ? tokens : Stat("estimatedTokens"), batch: true),
+            UnknownKeys = Stat("unknownKeys"),
+            DuplicateKeys = Stat("duplicateKeys"),
+            MalformedLines = Stat("malformedLines"),
+            InputFile = Text(12),
+            OutputFile = Text(13),
+            ErrorMessage = Text(14),
+            CreatedAt = Timestamps.Parse(Text(15)) ?? DateTimeOffset.MinValue,
+            SubmittedAt = Timestamps.Parse(Text(16)),
+            CompletedAt = Timestamps.Parse(Text(17)),
+            UpdatedAt = Timestamps.Parse(Text(18)),
+            Database = index.DatabasePath,
+        };
+    }
+
+    internal static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

@@ -1,0 +1,35 @@
+using SemanticCore.Gemini;
+
+namespace SemanticCore.Batches;
+
+/// <summary>Batch jobs on the Gemini Batch API.</summary>
+public sealed class GeminiBatchService(GeminiClient client) : IBatchService
+{
+    public async Task<string> UploadAsync(string localPath, string displayName, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await using var input = new FileStream(localPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var file = await client.UploadFileAsync(input, input.Length, displayName, "application/jsonl", progress, cancellationToken).ConfigureAwait(false);
+        return file.Name;
+    }
+
+    public Task<BatchOperation> CreateAsync(string displayName, string inputFileName, CancellationToken cancellationToken) =>
+        client.CreateBatchAsync(displayName, inputFileName, cancellationToken);
+
+    public async Task<BatchOperation?> FindAsync(string displayName, CancellationToken cancellationToken)
+    {
+        var found = await client.FindBatchesAsync(displayName, cancellationToken).ConfigureAwait(false);
+        // Never two jobs for one display name from us; should a human have made one, the oldest is ours.
+        return found.OrderBy(b => b.CreateTime ?? DateTimeOffset.MaxValue).FirstOrDefault();
+    }
+
+    public Task<BatchOperation> GetAsync(string remoteName, CancellationToken cancellationToken) => client.GetBatchAsync(remoteName, cancellationToken);
+
+    public Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken) =>
+        client.DownloadFileAsync(responsesFileName, cancellationToken);
+
+    public Task DeleteFileAsync(string fileName, CancellationToken cancellationToken) => client.DeleteFileAsync(fileName, cancellationToken);
+
+    /// <summary>Only a 4xx answer proves the job was not made; a 5xx, a timeout or a lost connection prove nothing.</summary>
+    public bool CreateCertainlyFailed(Exception exception) =>
+        exception is GeminiApiException { StatusCode: >= 400 and < 500 };
+}

@@ -1,0 +1,123 @@
+using System.Text.Json;
+using SemanticCore.Chunking;
+using SemanticCore.Embedding;
+using SemanticCore.Gemini;
+using SemanticCore.Storage;
+
+namespace SemanticCore.Batches;
+
+/// <summary>
+/// The Local provider's batch backend: the same files and job lifecycle as the Batch API, kept in a
+/// spool folder next to the index (<c>index.db.batches/</c>). A job is computed when it is created
+/// and reported as succeeded on the next sync, so the whole async flow works offline, with no key.
+/// </summary>
+public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvider embedder) : IBatchService
+{
+    private const string FilePrefix = "local-files/";
+    private const string BatchPrefix = "local-batches/";
+
+    public static string SpoolDirectoryFor(string databasePath) => databasePath + ".batches";
+
+    public async Task<string> UploadAsync(string localPath, string displayName, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(spoolDirectory);
+        var name = FilePrefix + displayName + ".input.jsonl";
+        await using (var source = File.OpenRead(localPath))
+        await using (var target = File.Create(PathOf(name)))
+        {
+            await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+            progress?.Report(target.Length);
+        }
+
+        return name;
+    }
+
+    public async Task<BatchOperation> CreateAsync(string displayName, string inputFileName, CancellationToken cancellationToken)
+    {
+        var output = PathOf(OutputName(displayName));
+        var partial = output + ".partial";
+        long requests = 0;
+        await using (var input = File.OpenRead(PathOf(inputFileName)))
+        using (var reader = new StreamReader(input))
+        await using (var target = File.Create(partial))
+        using (var json = new Utf8JsonWriter(target))
+        {
+            // One line at a time: a 100,000-chunk job never sits in memory.
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                if (line.Length == 0) continue;
+                using var request = JsonDocument.Parse(line);
+                var key = request.RootElement.GetProperty("key").GetString()!;
+                var text = request.RootElement.GetProperty("request").GetProperty("content").GetProperty("parts")[0].GetProperty("text").GetString() ?? "";
+                WriteResult(json, key, embedder.Embed(text), TokenEstimator.Estimate(text));
+                target.WriteByte((byte)'\n');
+                requests++;
+            }
+        }
+
+        File.Move(partial, output, overwrite: true);
+        return Operation(displayName, inputFileName, BatchState.Pending, requests);
+    }
+
+    public Task<BatchOperation?> FindAsync(string displayName, CancellationToken cancellationToken) =>
+        Task.FromResult(File.Exists(PathOf(OutputName(displayName)))
+            ? Operation(displayName, FilePrefix + displayName + ".input.jsonl", BatchState.Pending, 0)
+            : null);
+
+    public Task<BatchOperation> GetAsync(string remoteName, CancellationToken cancellationToken)
+    {
+        var displayName = remoteName.StartsWith(BatchPrefix, StringComparison.Ordinal) ? remoteName[BatchPrefix.Length..] : remoteName;
+        if (!File.Exists(PathOf(OutputName(displayName))))
+        {
+            throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
+                $"The local batch job '{remoteName}' has no results in '{spoolDirectory}' (was the folder removed?).");
+        }
+
+        return Task.FromResult(Operation(displayName, FilePrefix + displayName + ".input.jsonl", BatchState.Succeeded, 0) with
+        {
+            ResponsesFileName = OutputName(displayName),
+        });
+    }
+
+    public Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken) =>
+        Task.FromResult<Stream>(File.OpenRead(PathOf(responsesFileName)));
+
+    public Task DeleteFileAsync(string fileName, CancellationToken cancellationToken)
+    {
+        File.Delete(PathOf(fileName));
+        return Task.CompletedTask;
+    }
+
+    public bool CreateCertainlyFailed(Exception exception) => true; // nothing remote: a failed create made nothing
+
+    private static string OutputName(string displayName) => FilePrefix + displayName + ".output.jsonl";
+
+    private string PathOf(string fileName) => Path.Combine(spoolDirectory, Path.GetFileName(fileName));
+
+    private static BatchOperation Operation(string displayName, string inputFileName, BatchState state, long requests) => new()
+    {
+        Name = BatchPrefix + displayName,
+        DisplayName = displayName,
+        State = state,
+        InputFileName = inputFileName,
+        RequestCount = requests,
+        CreateTime = DateTimeOffset.UtcNow,
+    };
+
+    private static void WriteResult(Utf8JsonWriter json, string key, float[] vector, int tokens)
+    {
+        json.Reset();
+        json.WriteStartObject();
+        json.WriteString("key", key);
+        json.WriteStartObject("response");
+        json.WriteStartObject("embedding");
+        json.WriteStartArray("values");
+        foreach (var value in vector) json.WriteNumberValue(value);
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteString("tokenCount", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.Flush();
+    }
+}

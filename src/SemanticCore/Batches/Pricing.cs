@@ -1,0 +1,19 @@
+namespace SemanticCore.Batches;
+
+/// <summary>Published prices per million input tokens, in US dollars (gemini-api.md).</summary>
+public static class Pricing
+{
+    private static readonly Dictionary<string, (decimal Interactive, decimal Batch)> PerMillionTokens = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["gemini-embedding-001"] = (0.15m, 0.075m),
+    };
+
+    /// <summary>Cost of <paramref name="tokens"/> at the batch or interactive price; 0 on the Local provider; null when the model's price is unknown.</summary>
+    public static decimal? Cost(Storage.IndexSettings settings, long tokens, bool batch)
+    {
+        if (settings.Provider == Storage.EmbeddingProviderKind.Local) return 0m;
+        return PerMillionTokens.TryGetValue(settings.Model, out var price)
+            ? Math.Round(tokens * (batch ? price.Batch : price.Interactive) / 1_000_000m, 6)
+            : null;
+    }
+}

@@ -1,0 +1,71 @@
+namespace SemanticCore.Gemini;
+
+/// <summary>Where and how the Gemini client talks to the API. Defaults follow gemini-api.md.</summary>
+public sealed record GeminiOptions
+{
+    /// <summary>The variable that points the client at another endpoint (the loopback fake, a proxy).</summary>
+    public const string EndpointVariable = "SEMANTICCORE_GEMINI_ENDPOINT";
+
+    public static readonly Uri DefaultEndpoint = new("https://generativelanguage.googleapis.com");
+
+    /// <summary>Scheme, host and port of the API; any path is kept as a prefix.</summary>
+    public Uri Endpoint { get; init; } = DefaultEndpoint;
+
+    /// <summary>Model id without the "models/" prefix (a prefix is tolerated).</summary>
+    public string Model { get; init; } = "gemini-embedding-001";
+
+    /// <summary>outputDimensionality sent with every request; 3072 is the only size the API normalizes itself.</summary>
+    public int Dimensions { get; init; } = 768;
+
+    /// <summary>Limit of one HTTP attempt (headers included, for downloads only up to the headers).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>Attempts per call, the first one included (1 = no retry).</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>Cap of any single wait between attempts, the server's RetryInfo / Retry-After included.</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>First backoff step; doubles per attempt, with jitter.</summary>
+    public TimeSpan BaseRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Resumable-upload chunk: a multiple of 256 KiB (the protocol's granularity), 8 MiB like the SDKs.</summary>
+    public int UploadChunkBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>$env:SEMANTICCORE_GEMINI_ENDPOINT when set to an absolute http(s) URI, else the public endpoint.</summary>
+    public static Uri EndpointFromEnvironment()
+    {
+        var value = Environment.GetEnvironmentVariable(EndpointVariable);
+        if (string.IsNullOrWhiteSpace(value)) return DefaultEndpoint;
+        if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+        {
+            return uri;
+        }
+
+        throw new SemanticCoreException("GeminiInvalidEndpoint", FailureKind.InvalidArgument,
+            $"${EndpointVariable} is not an absolute http(s) URI: '{value}'. Clear it to use {DefaultEndpoint}.");
+    }
+
+    internal const int UploadGranularity = 256 * 1024;
+
+    internal void Validate()
+    {
+        if (!Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttp && Endpoint.Scheme != Uri.UriSchemeHttps))
+            throw new ArgumentException("Endpoint must be an absolute http(s) URI.", nameof(Endpoint));
+        if (string.IsNullOrWhiteSpace(Model)) throw new ArgumentException("Model is required.", nameof(Model));
+        if (Dimensions is < 1 or > 65536) throw new ArgumentOutOfRangeException(nameof(Dimensions), Dimensions, "Dimensions must be positive.");
+        if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(RequestTimeout), RequestTimeout, "RequestTimeout must be positive.");
+        if (MaxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "MaxAttempts must be at least 1.");
+        // Polly accepts delays of up to one day.
+        if (BaseRetryDelay < TimeSpan.Zero || BaseRetryDelay > TimeSpan.FromDays(1))
+            throw new ArgumentOutOfRangeException(nameof(BaseRetryDelay), BaseRetryDelay, "BaseRetryDelay must be between 0 and 1 day.");
+        if (MaxRetryDelay < TimeSpan.Zero || MaxRetryDelay > TimeSpan.FromDays(1))
+            throw new ArgumentOutOfRangeException(nameof(MaxRetryDelay), MaxRetryDelay, "MaxRetryDelay must be between 0 and 1 day.");
+        if (UploadChunkBytes <= 0 || UploadChunkBytes % UploadGranularity != 0)
+            throw new ArgumentOutOfRangeException(nameof(UploadChunkBytes), UploadChunkBytes, "UploadChunkBytes must be a positive multiple of 256 KiB.");
+    }
+
+    /// <summary>The model id as it appears in paths ("gemini-embedding-001").</summary>
+    internal string ModelId => Model.StartsWith("models/", StringComparison.Ordinal) ? Model["models/".Length..] : Model;
+}

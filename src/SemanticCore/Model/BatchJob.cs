@@ -1,0 +1,76 @@
+namespace SemanticCore.Model;
+
+/// <summary>
+/// A batch job's lifecycle: Created (chunks claimed, nothing remote yet) -> Submitted (the remote job
+/// exists) -> Running -> Completed | CompletedWithErrors | Failed | Cancelled | Expired.
+/// </summary>
+public enum BatchJobStatus
+{
+    Created,
+    Submitted,
+    Running,
+    Completed,
+    CompletedWithErrors,
+    Failed,
+    Cancelled,
+    Expired,
+}
+
+/// <summary>A batch embedding job (<c>Invoke-BatchFlush</c>, <c>Sync-BatchJob</c>, <c>Get-BatchJob</c>).</summary>
+public sealed class BatchJob
+{
+    public required string Id { get; init; }
+    /// <summary>The remote job (<c>batches/...</c>; <c>local/...</c> on the Local provider); null until it exists.</summary>
+    public string? RemoteName { get; init; }
+    public required BatchJobStatus Status { get; init; }
+    public required string Provider { get; init; }
+    public required string Model { get; init; }
+    public int Dimensions { get; init; }
+    /// <summary>Chunks sent in the job.</summary>
+    public long Requests { get; init; }
+    /// <summary>Chunks whose vectors were stored (now Ready).</summary>
+    public long Succeeded { get; init; }
+    /// <summary>Chunks that failed for good (a non-retriable error, or the retry budget spent).</summary>
+    public long Failed { get; init; }
+    /// <summary>Chunks put back to Pending for another job (a retriable error, or missing from the output).</summary>
+    public long Retried { get; init; }
+    /// <summary>Tokens billed, from the results (0 until the job is synced).</summary>
+    public long Tokens { get; init; }
+    /// <summary>Tokens estimated when the job was created.</summary>
+    public long EstimatedTokens { get; init; }
+    /// <summary>US dollars at the batch price: of <see cref="Tokens"/> once known, else of <see cref="EstimatedTokens"/>; null for models without a known price.</summary>
+    public decimal? EstimatedCost { get; init; }
+    public long UnknownKeys { get; init; }
+    public long DuplicateKeys { get; init; }
+    public long MalformedLines { get; init; }
+    public string? InputFile { get; init; }
+    public string? OutputFile { get; init; }
+    public string? ErrorMessage { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? SubmittedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public DateTimeOffset? UpdatedAt { get; init; }
+    public required string Database { get; init; }
+
+    /// <summary>Not finished yet: Created, Submitted or Running.</summary>
+    public bool IsActive => Status is BatchJobStatus.Created or BatchJobStatus.Submitted or BatchJobStatus.Running;
+
+    public override string ToString() => $"{Id} ({Status})";
+}
+
+/// <summary>What <c>Invoke-BatchFlush -WhatIf</c> would send, and what it would cost.</summary>
+public sealed class BatchFlushEstimate
+{
+    public long Chunks { get; init; }
+    public int Jobs { get; init; }
+    public long EstimatedTokens { get; init; }
+    /// <summary>US dollars at the batch price; null for models without a known price.</summary>
+    public decimal? BatchCost { get; init; }
+    /// <summary>US dollars at the interactive price, for comparison.</summary>
+    public decimal? InteractiveCost { get; init; }
+    public decimal? Savings => BatchCost is { } batch && InteractiveCost is { } interactive ? interactive - batch : null;
+    public required string Model { get; init; }
+    /// <summary>Why nothing would be sent (fewer pending chunks than -MinSize), or null.</summary>
+    public string? Note { get; init; }
+    public required string Database { get; init; }
+}
