@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
-using System.Security;
 using SemanticCore.Batches;
-using SemanticCore.Embedding;
 using SemanticCore.Model;
 
 namespace SemanticCore.PowerShell;
@@ -13,7 +11,7 @@ namespace SemanticCore.PowerShell;
 [Cmdlet(VerbsLifecycle.Invoke, "BatchFlush", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(BatchJob))]
 [OutputType(typeof(BatchFlushEstimate))]
-public sealed class InvokeBatchFlushCommand : SemanticCmdlet
+public sealed class InvokeBatchFlushCommand : BatchCmdlet
 {
     /// <summary>Fewer Pending chunks than this submits nothing (a batch job has a fixed overhead and takes hours).</summary>
     [Parameter]
@@ -29,10 +27,6 @@ public sealed class InvokeBatchFlushCommand : SemanticCmdlet
     [ValidateRange(1, 1_000_000)]
     public int MaxBatchSize { get; set; } = 50_000;
 
-    /// <summary>The dedicated batch key. Default: the session keyring, then $env:GEMINI_BATCH_API_KEY.</summary>
-    [Parameter]
-    public SecureString? BatchApiKey { get; set; }
-
     protected override int ProgressId => ProgressIds.Flush;
 
     protected override void ProcessRecord()
@@ -47,16 +41,7 @@ public sealed class InvokeBatchFlushCommand : SemanticCmdlet
             return;
         }
 
-        IBatchService service;
-        try
-        {
-            service = EmbeddingProviders.CreateBatchService(index, ResolveKey(KeyKind.Batch, BatchApiKey));
-        }
-        catch (SemanticCoreException ex)
-        {
-            ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
-            return;
-        }
+        var service = BatchServiceFor(index);
 
         var result = Await(new BatchManager(index, service).FlushAsync(MinSize, Force, MaxBatchSize, Progress, Cancellation));
         CompleteProgress();

@@ -15,6 +15,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly Dictionary<string, SemanticIndex> openIndexes = new(StringComparer.Ordinal);
     private readonly LatestProgress progress = new();
+    private bool parentProgressWritten;
 
     /// <summary>The index file. Default: $env:SEMANTICCORE_DATABASE, else the per-user default location.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -94,6 +95,13 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     {
         // Only the newest report matters: a slow console must not fall behind a fast loop.
         if (!progress.TryTakeLatest(out var latest)) return;
+        if (latest.Child && !parentProgressWritten)
+        {
+            // A nested record needs its parent on screen: the command itself.
+            WriteProgress(new ProgressRecord(ProgressId, MyInvocation.MyCommand.Name, "Working"));
+            parentProgressWritten = true;
+        }
+
         WriteProgress(new ProgressRecord(latest.Child ? ProgressId + 1 : ProgressId, latest.Activity, latest.Status)
         {
             ParentActivityId = latest.Child ? ProgressId : -1,

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Security;
 using SemanticCore.Batches;
-using SemanticCore.Embedding;
 using SemanticCore.Model;
 using SemanticCore.Storage;
 
@@ -13,7 +11,7 @@ namespace SemanticCore.PowerShell;
 /// </summary>
 [Cmdlet(VerbsData.Sync, "BatchJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(BatchJob))]
-public sealed class SyncBatchJobCommand : SemanticCmdlet
+public sealed class SyncBatchJobCommand : BatchCmdlet
 {
     private readonly Dictionary<string, (SemanticIndex Index, List<string>? Ids)> requests = new(StringComparer.Ordinal);
 
@@ -43,10 +41,6 @@ public sealed class SyncBatchJobCommand : SemanticCmdlet
     [ValidateRange(0, 100)]
     public int MaxRetries { get; set; } = 3;
 
-    /// <summary>The dedicated batch key. Default: the session keyring, then $env:GEMINI_BATCH_API_KEY.</summary>
-    [Parameter]
-    public SecureString? BatchApiKey { get; set; }
-
     protected override int ProgressId => ProgressIds.Sync;
 
     /// <summary>Collects the jobs per index; the work happens at the end, so -Wait polls them all together.</summary>
@@ -67,16 +61,7 @@ public sealed class SyncBatchJobCommand : SemanticCmdlet
 
     private void Sync(SemanticIndex index, List<string>? ids)
     {
-        IBatchService service;
-        try
-        {
-            service = EmbeddingProviders.CreateBatchService(index, ResolveKey(KeyKind.Batch, BatchApiKey));
-        }
-        catch (SemanticCoreException ex)
-        {
-            ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
-            return;
-        }
+        var service = BatchServiceFor(index);
 
         var manager = new BatchManager(index, service);
         Await(manager.RecoverAsync(Progress, Cancellation));

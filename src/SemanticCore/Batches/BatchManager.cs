@@ -97,9 +97,10 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             else
             {
                 var job = BatchStore.Find(index, jobId);
-                BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
-                    "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.");
-                if (job?.InputFile is { } input) await DeleteQuietlyAsync(input, [], cancellationToken).ConfigureAwait(false);
+                var released = BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
+                    "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.",
+                    leaseExpiredBefore: DateTimeOffset.UtcNow - CreatedLease);
+                if (released && job?.InputFile is { } input) await DeleteQuietlyAsync(input, [], cancellationToken).ConfigureAwait(false);
             }
 
             recovered.Add(BatchStore.Find(index, jobId)!);
@@ -182,8 +183,10 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             BatchStore.RecordInput(index.Connection, jobId, inputFile, tokens);
             if (!BatchStore.RenewLease(index.Connection, jobId))
             {
+                // Its lease ran out during a very long upload and another process released its chunks: never create it now.
+                await DeleteQuietlyAsync(inputFile, [], CancellationToken.None).ConfigureAwait(false);
                 throw new SemanticCoreException("BatchJobRecovered", FailureKind.InvalidOperation,
-                    $"Batch job {jobId} was recovered by another process while it was being uploaded; it was not created again.");
+                    $"Batch job {jobId} was recovered by another process while it was being uploaded; it was not created.");
             }
 
             progress?.Report(new OperationProgress(activity, "Creating the remote job"));

@@ -122,23 +122,29 @@ internal static class BatchStore
 
     /// <summary>
     /// Ends a job without results and puts its chunks back to Pending with the reason (not counted
-    /// as a retry). Guarded by the job's status, so two processes doing it give one outcome.
-    /// Returns false when the job had already ended.
+    /// as a retry). Guarded by the job's status (and, for recovery, by its lease still being expired,
+    /// so a flush that renewed it meanwhile keeps it): two processes doing it give one outcome.
+    /// Returns false when the job had already ended or was renewed.
     /// </summary>
-    public static bool EndWithoutResults(SqliteConnection connection, string jobId, BatchJobStatus status, string reason)
+    public static bool EndWithoutResults(SqliteConnection connection, string jobId, BatchJobStatus status, string reason, DateTimeOffset? leaseExpiredBefore = null)
     {
         using var transaction = connection.BeginTransaction();
         var now = Timestamps.Now();
         var ended = Execute(connection, """
             UPDATE batch_jobs SET status = $status, error_message = $reason, completed_at = $now, updated_at = $now
-            WHERE id = $id AND status IN ('Created', 'Submitted', 'Running')
-            """, ("$status", status.ToString()), ("$reason", reason), ("$now", now), ("$id", jobId));
-        Execute(connection, """
-            UPDATE chunks SET embedding_status = 'Pending', batch_job_id = NULL, error_message = $reason, updated_at = $now
-            WHERE batch_job_id = $id AND embedding_status = 'Submitted'
-            """, ("$reason", reason), ("$now", now), ("$id", jobId));
+            WHERE id = $id AND status IN ('Created', 'Submitted', 'Running') AND ($cutoff IS NULL OR updated_at < $cutoff)
+            """, ("$status", status.ToString()), ("$reason", reason), ("$now", now), ("$id", jobId),
+            ("$cutoff", leaseExpiredBefore is { } cutoff ? Timestamps.ToText(cutoff) : null)) == 1;
+        if (ended)
+        {
+            Execute(connection, """
+                UPDATE chunks SET embedding_status = 'Pending', batch_job_id = NULL, error_message = $reason, updated_at = $now
+                WHERE batch_job_id = $id AND embedding_status = 'Submitted'
+                """, ("$reason", reason), ("$now", now), ("$id", jobId));
+        }
+
         transaction.Commit();
-        return ended == 1;
+        return ended;
     }
 
     /// <summary>Sets the final status from the counters (Completed, CompletedWithErrors, or Failed when nothing succeeded); false when already final.</summary>
