@@ -106,24 +106,21 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
     {
         if (importers.TryGetValue(index, out var existing)) return existing;
 
-        // Auto: batch (half price) when a Gemini batch key is there to pay for it; otherwise embed now.
-        var mode = Mode != ImportMode.Auto ? Mode
-            : index.Settings.Provider == EmbeddingProviderKind.Gemini && ResolveKey(KeyKind.Batch, null) is not null ? ImportMode.Async
-            : ImportMode.Sync;
-        WriteVerbose($"Index '{index.DatabasePath}': {index.Settings}; mode {mode}.");
         IEmbeddingProvider? embedder = null;
-        if (mode == ImportMode.Sync)
+        try
         {
-            try
-            {
-                embedder = EmbeddingProviders.CreateInteractive(index.Settings, ResolveKey(KeyKind.Default, ApiKey));
-            }
-            catch (SemanticCoreException ex)
-            {
-                // Nothing was imported: an index this command just created is not left behind.
-                index.DiscardIfCreated();
-                ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
-            }
+            // Auto: batch (half price) when a Gemini batch key is there to pay for it; otherwise embed now.
+            var mode = Mode != ImportMode.Auto ? Mode
+                : index.Settings.Provider == EmbeddingProviderKind.Gemini && ResolveKey(KeyKind.Batch, null) is not null ? ImportMode.Async
+                : ImportMode.Sync;
+            WriteVerbose($"Index '{index.DatabasePath}': {index.Settings}; mode {mode}.");
+            if (mode == ImportMode.Sync) embedder = EmbeddingProviders.CreateInteractive(index.Settings, ResolveKey(KeyKind.Default, ApiKey));
+        }
+        catch (SemanticCoreException ex)
+        {
+            // Nothing was imported: an index this command just created is not left behind.
+            index.DiscardIfCreated();
+            ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
         }
 
         return importers[index] = (new DocumentImporter(index), embedder);

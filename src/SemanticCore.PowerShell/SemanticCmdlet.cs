@@ -110,7 +110,8 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>The key to use: the parameter, else the session keyring (Set-SemanticKeyring), else the environment.</summary>
-    protected ApiKey? ResolveKey(KeyKind kind, SecureString? given)
+    /// <exception cref="SemanticCoreException">InvalidApiKeyFormat: a key with whitespace or control characters (the message never shows it).</exception>
+    protected static ApiKey? ResolveKey(KeyKind kind, SecureString? given)
     {
         try
         {
@@ -118,9 +119,8 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         }
         catch (ArgumentException ex)
         {
-            // The message names the problem, never the value.
-            ThrowTerminatingError(Errors.Create("InvalidApiKeyFormat", ErrorCategory.InvalidArgument, $"The {kind.ToString().ToLowerInvariant()} API key is malformed: {ex.Message}", null));
-            throw;
+            throw new SemanticCoreException("InvalidApiKeyFormat", FailureKind.InvalidArgument,
+                $"The {(kind == KeyKind.Batch ? "batch" : "default")} API key is malformed: it is empty or contains whitespace or control characters.", ex);
         }
     }
 

@@ -61,23 +61,24 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
 
     private void Sync(SemanticIndex index, List<string>? ids)
     {
-        var service = BatchServiceFor(index);
+        var waiting = ids?.Distinct(StringComparer.Ordinal).ToList() ?? BatchJobQueries.List(index, ActiveStatuses).Select(j => j.Id).ToList();
+        var target = ids is null ? $"all {waiting.Count} active batch job(s) of '{index.DatabasePath}'" : $"batch job(s) {string.Join(", ", waiting)} of '{index.DatabasePath}'";
+        if (!ShouldProcess(target, "Sync")) return;
 
-        var manager = new BatchManager(index, service);
-        Await(manager.RecoverAsync(Progress, Cancellation));
-        var waiting = new List<string>(ids?.Distinct(StringComparer.Ordinal) ?? manager.ActiveJobs().Select(j => j.Id));
+        var manager = new BatchManager(index, BatchServiceFor(index));
+        var recoveryErrors = new List<SemanticCoreException>();
+        Await(manager.RecoverAsync(recoveryErrors, Progress, Cancellation));
+        foreach (var error in recoveryErrors) WriteError(Errors.From(error, index.DatabasePath));
+
         var clock = Stopwatch.StartNew();
         while (true)
         {
             var stillActive = new List<BatchJob>();
             foreach (var jobId in waiting)
             {
-                if (!ShouldProcess(jobId, "Sync batch job")) continue;
-                if (SyncOne(manager, jobId) is { } job)
-                {
-                    if (job.IsActive && Wait) stillActive.Add(job);
-                    else WriteObject(job);
-                }
+                if (SyncOne(manager, jobId) is not { } job) continue;
+                if (job.IsActive && Wait) stillActive.Add(job);
+                else WriteObject(job);
             }
 
             if (stillActive.Count == 0) return;
@@ -100,6 +101,8 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         }
     }
 
+    private static readonly BatchJobStatus[] ActiveStatuses = [BatchJobStatus.Created, BatchJobStatus.Submitted, BatchJobStatus.Running];
+
     private BatchJob? SyncOne(BatchManager manager, string jobId)
     {
         try
@@ -111,10 +114,6 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         catch (SemanticCoreException ex)
         {
             WriteError(Errors.From(ex, jobId));
-        }
-        catch (Gemini.GeminiApiException ex)
-        {
-            WriteError(Errors.From(ex.ToSemanticCoreException(), jobId));
         }
 
         return null;

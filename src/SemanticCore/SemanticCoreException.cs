@@ -9,6 +9,7 @@ public enum FailureKind
     ObjectNotFound,
     PermissionDenied,
     ReadError,
+    WriteError,
     NotImplemented,
     ResourceUnavailable,
     AuthenticationError,

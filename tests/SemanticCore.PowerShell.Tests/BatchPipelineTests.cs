@@ -91,7 +91,7 @@ public sealed class BatchPipelineTests(ModuleFixture module) : IDisposable
         var pending = Db.Rows(Database, "SELECT id, error_message, retry_count, batch_job_id FROM chunks WHERE embedding_status = 'Pending'");
         Assert.Equal(rateLimited.Concat(unavailable).Append(missing).ToHashSet(), pending.Select(r => (long)r[0]!).ToHashSet());
         Assert.All(pending, r => Assert.Equal(1L, r[2]));
-        Assert.All(pending, r => Assert.Null(r[3]));
+        Assert.All(pending, r => Assert.Equal(synced.Text("Id"), r[3])); // they keep the id of the job they were last sent in
         Assert.Contains(pending, r => ((string)r[1]!).StartsWith("429 RESOURCE_EXHAUSTED", StringComparison.Ordinal));
         Assert.Contains(pending, r => ((string)r[1]!).StartsWith("503 UNAVAILABLE", StringComparison.Ordinal));
         Assert.Equal("Missing from the batch output", pending.Single(r => (long)r[0]! == missing)[1]);

@@ -53,9 +53,9 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
 
     public async Task<FlushResult> FlushAsync(long minSize, bool force, long maxBatchSize, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
-        var recovered = await RecoverAsync(progress, cancellationToken).ConfigureAwait(false);
-        var jobs = recovered.Where(j => j.Status == BatchJobStatus.Submitted).ToList();
         var errors = new List<SemanticCoreException>();
+        var recovered = await RecoverAsync(errors, progress, cancellationToken).ConfigureAwait(false);
+        var jobs = recovered.Where(j => j.Status == BatchJobStatus.Submitted).ToList();
 
         var claimable = BatchStore.CountClaimable(index.Connection);
         if (claimable < minSize && !force) return new FlushResult(jobs, errors, TooFewNote(claimable, minSize));
@@ -70,8 +70,10 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             }
             catch (SemanticCoreException ex) when (!cancellationToken.IsCancellationRequested)
             {
+                // Stop at the first failure: its chunks are Pending again, and claiming them (or the rest) in this
+                // run would fail the same way. The next flush tries again.
                 errors.Add(ex);
-                if (ex.ErrorId is "BatchSubmitUncertain" or "GeminiInvalidApiKey" or "GeminiPermissionDenied" or "GeminiDailyQuotaExhausted") break; // the next job would fail the same way
+                break;
             }
         }
 
@@ -83,13 +85,24 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     /// Recovers Created jobs whose flush died or gave up: a remote job with their id as display name
     /// is adopted (never created twice); without one, their chunks go back to Pending.
     /// </summary>
-    public async Task<IReadOnlyList<BatchJob>> RecoverAsync(IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<BatchJob>> RecoverAsync(List<SemanticCoreException> errors, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var recovered = new List<BatchJob>();
         foreach (var jobId in BatchStore.StaleCreatedJobs(index.Connection, CreatedLease))
         {
             progress?.Report(new OperationProgress($"Recovering batch job {jobId}", "Looking for the remote job"));
-            var remote = await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false);
+            BatchOperation? remote;
+            try
+            {
+                remote = await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Unknown remote state: leave the job as it is for the next attempt.
+                errors.Add(Known(ex, "BatchRecoveryFailed", FailureKind.ConnectionError, $"Batch job {jobId}: looking for its remote job failed, so it was left for the next flush or sync"));
+                continue;
+            }
+
             if (remote is not null)
             {
                 BatchStore.MarkSubmitted(index.Connection, jobId, remote.Name, remote.InputFileName);
@@ -109,9 +122,6 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         return recovered;
     }
 
-    public IReadOnlyList<BatchJob> ActiveJobs() =>
-        BatchStore.Query(index, "WHERE status IN ('Created', 'Submitted', 'Running')").ToList();
-
     /// <summary>Brings one job up to date with its remote state; a finished job is returned as it is, without a remote call.</summary>
     public async Task<SyncResult> SyncAsync(string jobId, int maxRetries, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
@@ -119,37 +129,52 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             $"There is no batch job '{jobId}' in the index '{index.DatabasePath}'.");
         if (job.Status == BatchJobStatus.Created && job.UpdatedAt < DateTimeOffset.UtcNow - CreatedLease)
         {
-            await RecoverAsync(progress, cancellationToken).ConfigureAwait(false);
+            var errors = new List<SemanticCoreException>();
+            await RecoverAsync(errors, progress, cancellationToken).ConfigureAwait(false);
+            if (errors.Count > 0) throw errors[0];
             job = BatchStore.Find(index, jobId)!;
         }
 
         if (!job.IsActive || job.RemoteName is null) return new SyncResult(job, []);
 
         progress?.Report(new OperationProgress($"Syncing batch job {jobId}", "Getting the remote state"));
-        var remote = await service.GetAsync(job.RemoteName, cancellationToken).ConfigureAwait(false);
         var warnings = new List<string>();
-        switch (remote.State)
+        try
         {
-            case BatchState.Running:
-                BatchStore.MarkRunning(index.Connection, jobId);
-                break;
-            case BatchState.Succeeded:
-                await ApplyResultsAsync(job, remote, maxRetries, warnings, progress, cancellationToken).ConfigureAwait(false);
-                break;
-            case BatchState.Failed or BatchState.Cancelled or BatchState.Expired:
-                var status = remote.State switch
-                {
-                    BatchState.Cancelled => BatchJobStatus.Cancelled,
-                    BatchState.Expired => BatchJobStatus.Expired,
-                    _ => BatchJobStatus.Failed,
-                };
-                var reason = $"The remote job ended {remote.State}" + (remote.ErrorMessage is { } message ? $": {message}" : ".") + " Its chunks are Pending again.";
-                if (BatchStore.EndWithoutResults(index.Connection, jobId, status, reason) && job.InputFile is { } input)
-                {
-                    await DeleteQuietlyAsync(input, warnings, cancellationToken).ConfigureAwait(false);
-                }
-
-                break;
+            var remote = await service.GetAsync(job.RemoteName, cancellationToken).ConfigureAwait(false);
+            switch (remote.State)
+            {
+                case BatchState.Running:
+                    BatchStore.MarkRunning(index.Connection, jobId);
+                    break;
+                case BatchState.Succeeded:
+                    await ApplyResultsAsync(job, remote, maxRetries, warnings, progress, cancellationToken).ConfigureAwait(false);
+                    break;
+                case BatchState.Failed or BatchState.Cancelled or BatchState.Expired:
+                    var status = remote.State switch
+                    {
+                        BatchState.Cancelled => BatchJobStatus.Cancelled,
+                        BatchState.Expired => BatchJobStatus.Expired,
+                        _ => BatchJobStatus.Failed,
+                    };
+                    await EndWithoutResultsAsync(job, status, $"The remote job ended {remote.State}" + (remote.ErrorMessage is { } message ? $": {message}" : "."), warnings, cancellationToken)
+                        .ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && BatchStore.Find(index, jobId) is { IsActive: false })
+        {
+            // Another sync finished the job meanwhile (and deleted its remote files): its result stands.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && service.IsGone(ex))
+        {
+            // The remote job or its output no longer exists (deleted, or past the service's 48 hours): nothing can come back.
+            await EndWithoutResultsAsync(job, BatchJobStatus.Expired, $"The remote job or its output is no longer available ({Describe(ex)}).", warnings, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not SemanticCoreException)
+        {
+            throw Known(ex, "BatchSyncFailed", FailureKind.ConnectionError, $"Batch job {jobId}: the sync failed and can be run again");
         }
 
         return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
@@ -279,13 +304,26 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     {
         var message = $"{what}: {Describe(cause)}";
         BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed, message + " Its chunks are Pending again.");
-        var known = cause switch
+        return cause is IOException or UnauthorizedAccessException
+            ? Known(cause, "BatchInputWriteFailed", FailureKind.WriteError, $"Batch job {jobId}: {what}")
+            : Known(cause, "BatchSubmitFailed", FailureKind.ConnectionError, $"Batch job {jobId}: {what}");
+    }
+
+    private async Task EndWithoutResultsAsync(BatchJob job, BatchJobStatus status, string reason, List<string> warnings, CancellationToken cancellationToken)
+    {
+        if (BatchStore.EndWithoutResults(index.Connection, job.Id, status, reason + " Its chunks are Pending again.") && job.InputFile is { } input)
         {
-            GeminiApiException api => api.ToSemanticCoreException(),
-            SemanticCoreException core => core,
-            _ => null,
-        };
-        return new SemanticCoreException(known?.ErrorId ?? "BatchSubmitFailed", known?.Kind ?? FailureKind.ConnectionError, $"Batch job {jobId}: {message}", cause);
+            await DeleteQuietlyAsync(input, warnings, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A failure with a stable ErrorId: its own (or the Gemini API's mapping) when it has one, else <paramref name="errorId"/>.</summary>
+    private static SemanticCoreException Known(Exception ex, string errorId, FailureKind kind, string context)
+    {
+        var known = ex as SemanticCoreException ?? (ex as GeminiApiException)?.ToSemanticCoreException();
+        return known is not null
+            ? new SemanticCoreException(known.ErrorId, known.Kind, $"{context}: {known.Message}", ex)
+            : new SemanticCoreException(errorId, kind, $"{context}: {ex.Message}", ex);
     }
 
     private async Task DeleteQuietlyAsync(string file, List<string> warnings, CancellationToken cancellationToken)

@@ -26,13 +26,13 @@ internal static class BatchStore
         """;
 
     public static long CountClaimable(SqliteConnection connection) =>
-        (long)Scalar(connection, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending' AND batch_job_id IS NULL")!;
+        (long)Scalar(connection, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'")!;
 
     /// <summary>The text each claimable chunk would be embedded from (for estimates).</summary>
     public static IEnumerable<string> ClaimableTexts(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {VectorSourceSql} FROM chunks WHERE embedding_status = 'Pending' AND batch_job_id IS NULL";
+        command.CommandText = $"SELECT {VectorSourceSql} FROM chunks WHERE embedding_status = 'Pending'";
         using var reader = command.ExecuteReader();
         while (reader.Read()) yield return reader.GetString(0);
     }
@@ -41,7 +41,7 @@ internal static class BatchStore
     public const string VectorSourceSql = "COALESCE(json_extract(metadata, '$._vector_source'), content)";
 
     /// <summary>
-    /// Creates a job and claims up to <paramref name="limit"/> unclaimed Pending chunks for it, in one
+    /// Creates a job and claims up to <paramref name="limit"/> Pending chunks for it, in one
     /// transaction and before any remote call: two flushes can never claim the same chunk.
     /// Returns the number claimed (0: nothing left, and no job is kept).
     /// </summary>
@@ -55,7 +55,7 @@ internal static class BatchStore
             """, ("$id", jobId), ("$provider", settings.Provider.ToString()), ("$model", settings.Model), ("$dimensions", settings.Dimensions), ("$now", now));
         var claimed = Execute(connection, """
             UPDATE chunks SET embedding_status = 'Submitted', batch_job_id = $id, updated_at = $now
-            WHERE id IN (SELECT id FROM chunks WHERE embedding_status = 'Pending' AND batch_job_id IS NULL ORDER BY id LIMIT $limit)
+            WHERE id IN (SELECT id FROM chunks WHERE embedding_status = 'Pending' ORDER BY id LIMIT $limit)
             """, ("$id", jobId), ("$now", now), ("$limit", limit));
         if (claimed == 0)
         {
@@ -122,7 +122,7 @@ internal static class BatchStore
 
     /// <summary>
     /// Ends a job without results and puts its chunks back to Pending with the reason (not counted
-    /// as a retry). Guarded by the job's status (and, for recovery, by its lease still being expired,
+    /// as a retry; they keep the job's id, as every chunk keeps the id of the job it was last sent in). Guarded by the job's status (and, for recovery, by its lease still being expired,
     /// so a flush that renewed it meanwhile keeps it): two processes doing it give one outcome.
     /// Returns false when the job had already ended or was renewed.
     /// </summary>
@@ -138,7 +138,7 @@ internal static class BatchStore
         if (ended)
         {
             Execute(connection, """
-                UPDATE chunks SET embedding_status = 'Pending', batch_job_id = NULL, error_message = $reason, updated_at = $now
+                UPDATE chunks SET embedding_status = 'Pending', error_message = $reason, updated_at = $now
                 WHERE batch_job_id = $id AND embedding_status = 'Submitted'
                 """, ("$reason", reason), ("$now", now), ("$id", jobId));
         }

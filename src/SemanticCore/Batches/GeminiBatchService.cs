@@ -32,4 +32,8 @@ public sealed class GeminiBatchService(GeminiClient client) : IBatchService
     /// <summary>Only a 4xx answer proves the job was not made; a 5xx, a timeout or a lost connection prove nothing.</summary>
     public bool CreateCertainlyFailed(Exception exception) =>
         exception is GeminiApiException { StatusCode: >= 400 and < 500 };
+
+    /// <summary>404, or the Files API's 403 for a file that "may not exist" (how it answers for deleted and expired files).</summary>
+    public bool IsGone(Exception exception) => exception is GeminiApiException api &&
+        (api.StatusCode == 404 || (api.StatusCode == 403 && api.ApiMessage.Contains("may not exist", StringComparison.OrdinalIgnoreCase)));
 }

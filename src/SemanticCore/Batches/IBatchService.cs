@@ -31,4 +31,7 @@ public interface IBatchService
     /// chunks can be released; false when it may exist (timeout, broken connection, 5xx).
     /// </summary>
     bool CreateCertainlyFailed(Exception exception);
+
+    /// <summary>True when the failure says the remote job or file no longer exists (deleted, or expired).</summary>
+    bool IsGone(Exception exception);
 }

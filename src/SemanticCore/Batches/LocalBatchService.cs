@@ -69,7 +69,7 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
         var displayName = remoteName.StartsWith(BatchPrefix, StringComparison.Ordinal) ? remoteName[BatchPrefix.Length..] : remoteName;
         if (!File.Exists(PathOf(OutputName(displayName))))
         {
-            throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
+            throw new SemanticCoreException("LocalBatchResultsMissing", FailureKind.ObjectNotFound,
                 $"The local batch job '{remoteName}' has no results in '{spoolDirectory}' (was the folder removed?).");
         }
 
@@ -89,6 +89,9 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
     }
 
     public bool CreateCertainlyFailed(Exception exception) => true; // nothing remote: a failed create made nothing
+
+    public bool IsGone(Exception exception) =>
+        exception is FileNotFoundException or DirectoryNotFoundException or SemanticCoreException { ErrorId: "LocalBatchResultsMissing" };
 
     private static string OutputName(string displayName) => FilePrefix + displayName + ".output.jsonl";
 

@@ -12,8 +12,9 @@ public static class Pricing
     public static decimal? Cost(Storage.IndexSettings settings, long tokens, bool batch)
     {
         if (settings.Provider == Storage.EmbeddingProviderKind.Local) return 0m;
+        // Exact: decimal keeps every digit of these prices, so the batch cost is exactly half the interactive one.
         return PerMillionTokens.TryGetValue(settings.Model, out var price)
-            ? Math.Round(tokens * (batch ? price.Batch : price.Interactive) / 1_000_000m, 6)
+            ? tokens * (batch ? price.Batch : price.Interactive) / 1_000_000m
             : null;
     }
 }

@@ -9,7 +9,8 @@ namespace SemanticCore.Batches;
 /// Applies a job's output lines to its chunks, a bounded group per transaction. Every change is
 /// guarded by "this chunk is still Submitted in this job", and the job's counters grow in the same
 /// transaction by exactly the rows changed: applying the same output twice, or from two processes
-/// at once, leaves the same state and the same counts.
+/// at once, leaves the same state and the same counts. Unknown and duplicate keys are facts of the
+/// output file (a key that is no chunk of this job; a key seen before in the file).
 /// </summary>
 internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRetries)
 {
@@ -105,9 +106,9 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
         command.CommandText = "SELECT COUNT(*) FROM chunks WHERE id = $chunk AND batch_job_id = $job";
         command.Parameters.AddWithValue("$chunk", chunkId);
         command.Parameters.AddWithValue("$job", jobId);
-        // Ours but already settled (another sync got there first) is a duplicate; anything else is unknown.
-        if ((long)command.ExecuteScalar()! > 0) duplicate++;
-        else unknown++;
+        // A chunk of this job that is already settled was applied by another sync (or an earlier run): not an
+        // oddity of the output, so not counted, which keeps the counts the same however many syncs ran.
+        if ((long)command.ExecuteScalar()! == 0) unknown++;
     }
 
     private SqliteCommand Command(SqliteConnection connection, string now, string sql)
@@ -121,14 +122,13 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
         return command;
     }
 
-    /// <summary>Back to Pending (out of the job) with RetryCount + 1, or Failed once the retry budget is spent.</summary>
+    /// <summary>Back to Pending (for the next flush) with RetryCount + 1, or Failed once the retry budget is spent.</summary>
     private SqliteCommand RetryCommand(SqliteConnection connection, string now, string where)
     {
         var command = Command(connection, now, $"""
             UPDATE chunks SET
                 retry_count = retry_count + 1,
                 embedding_status = CASE WHEN retry_count + 1 > $max THEN 'Failed' ELSE 'Pending' END,
-                batch_job_id = CASE WHEN retry_count + 1 > $max THEN batch_job_id ELSE NULL END,
                 error_message = $message || CASE WHEN retry_count + 1 > $max THEN ' (retry budget of ' || $max || ' spent)' ELSE '' END,
                 updated_at = $now
             WHERE {where}

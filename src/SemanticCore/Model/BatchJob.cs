@@ -20,7 +20,7 @@ public enum BatchJobStatus
 public sealed class BatchJob
 {
     public required string Id { get; init; }
-    /// <summary>The remote job (<c>batches/...</c>; <c>local/...</c> on the Local provider); null until it exists.</summary>
+    /// <summary>The remote job (<c>batches/...</c>; <c>local-batches/...</c> on the Local provider); null until it exists.</summary>
     public string? RemoteName { get; init; }
     public required BatchJobStatus Status { get; init; }
     public required string Provider { get; init; }
