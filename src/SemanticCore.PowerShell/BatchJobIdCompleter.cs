@@ -18,7 +18,7 @@ public sealed class BatchJobIdCompleter : IArgumentCompleter
         var prefix = wordToComplete.Trim('\'', '"');
         try
         {
-            using var index = SemanticIndex.Open(Path.GetFullPath(database), createIfMissing: false);
+            using var index = SemanticIndex.Open(FullPath(database), createIfMissing: false);
             return BatchJobQueries.List(index, null)
                 .Where(job => job.Id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(job => job.IsActive ? 0 : 1).ThenByDescending(job => job.CreatedAt)
@@ -28,6 +28,21 @@ public sealed class BatchJobIdCompleter : IArgumentCompleter
         catch (SemanticCoreException)
         {
             return []; // no index there: nothing to complete
+        }
+    }
+
+    /// <summary>Relative to PowerShell's current location, like -Database itself (asked of the running session).</summary>
+    private static string FullPath(string database)
+    {
+        try
+        {
+            using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
+            ps.AddScript("param($path) $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($path)").AddArgument(database);
+            return ps.Invoke<string>().FirstOrDefault() ?? Path.GetFullPath(database);
+        }
+        catch (Exception ex) when (ex is PSInvalidOperationException or RuntimeException)
+        {
+            return Path.GetFullPath(database);
         }
     }
 }
