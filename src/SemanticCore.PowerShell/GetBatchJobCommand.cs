@@ -42,7 +42,7 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
             return;
         }
 
-        var statuses = Active ? [BatchJobStatus.Created, BatchJobStatus.Submitted, BatchJobStatus.Running] : Status;
+        var statuses = Active ? [.. BatchJob.ActiveStatuses] : Status;
         foreach (var job in BatchJobQueries.List(index, statuses)) WriteObject(job);
     }
 }

@@ -69,8 +69,10 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     /// </summary>
     protected T Await<T>(Task<T> task)
     {
-        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(100)) WritePendingProgress();
-        WritePendingProgress();
+        // Once stopping, nothing more is written (the pipeline throws), but the work is still waited for:
+        // its cleanup (releasing a claim, rolling back) must finish before the index is closed.
+        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(100)) TryWritePendingProgress();
+        TryWritePendingProgress();
         try
         {
             return task.GetAwaiter().GetResult();
@@ -89,6 +91,19 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         if (!progress.Started) return;
         WriteProgress(new ProgressRecord(ProgressId + 1, "Done", "Done") { ParentActivityId = ProgressId, RecordType = ProgressRecordType.Completed });
         WriteProgress(new ProgressRecord(ProgressId, "Done", "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    private void TryWritePendingProgress()
+    {
+        if (stopping.IsCancellationRequested) return;
+        try
+        {
+            WritePendingProgress();
+        }
+        catch (PipelineStoppedException)
+        {
+            // Stopping began meanwhile: keep waiting for the work, as above.
+        }
     }
 
     private void WritePendingProgress()

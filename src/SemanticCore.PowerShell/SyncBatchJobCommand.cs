@@ -61,7 +61,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
 
     private void Sync(SemanticIndex index, List<string>? ids)
     {
-        var waiting = ids?.Distinct(StringComparer.Ordinal).ToList() ?? BatchJobQueries.List(index, ActiveStatuses).Select(j => j.Id).ToList();
+        var waiting = ids?.Distinct(StringComparer.Ordinal).ToList() ?? BatchJobQueries.List(index, [.. BatchJob.ActiveStatuses]).Select(j => j.Id).ToList();
         var target = ids is null ? $"all {waiting.Count} active batch job(s) of '{index.DatabasePath}'" : $"batch job(s) {string.Join(", ", waiting)} of '{index.DatabasePath}'";
         if (!ShouldProcess(target, "Sync")) return;
 
@@ -100,8 +100,6 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
             waiting = stillActive.Select(j => j.Id).ToList();
         }
     }
-
-    private static readonly BatchJobStatus[] ActiveStatuses = [BatchJobStatus.Created, BatchJobStatus.Submitted, BatchJobStatus.Running];
 
     private BatchJob? SyncOne(BatchManager manager, string jobId)
     {

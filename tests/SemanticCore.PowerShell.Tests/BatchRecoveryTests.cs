@@ -175,7 +175,7 @@ public sealed class BatchRecoveryTests(ModuleFixture module) : IDisposable
 
     /// <summary>A 5xx on create proves nothing; when the lease is out and no remote job has the id, the chunks are released and sent again.</summary>
     [Fact]
-    public async Task An_uncertain_create_that_made_no_job_is_released_by_the_next_flush_and_submitted_once()
+    public async Task An_uncertain_create_that_made_no_job_is_released_after_the_grace_period_and_submitted_once()
     {
         await using var gemini = await GeminiFake.StartAsync();
         using var ps = NewIndex();
@@ -192,6 +192,14 @@ public sealed class BatchRecoveryTests(ModuleFixture module) : IDisposable
         Assert.Equal("Created", stale[1]);
         Assert.All(ChunkClaims(), c => Assert.Equal(staleId, c[2]));
 
+        // Within the grace period a job the service does not list may still appear: nothing is released or sent.
+        var early = ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors();
+        Assert.Empty(early.Output);
+        Assert.Equal("Created", Assert.Single(Jobs())[1]);
+        Assert.Equal(0, gemini.Server.BatchCreateCount);
+        Assert.All(ChunkClaims(), c => Assert.Equal(staleId, c[2]));
+
+        Db.Execute(Database, $"UPDATE batch_jobs SET submitted_at = '2020-01-01T00:00:00.000Z' WHERE id = '{staleId}'");
         var second = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors();
 
         var submitted = second.Single();

@@ -22,6 +22,13 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     /// <summary>How long a Created job belongs to the flush that created it; after that, recovery may adopt or release it.</summary>
     public static readonly TimeSpan CreatedLease = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// After a create whose outcome is unknown, how long a job that cannot be found remotely is still
+    /// presumed to exist: the service may list a just-created job late, and releasing its chunks then
+    /// would pay for them twice. A job that is found is adopted at once.
+    /// </summary>
+    public static readonly TimeSpan UncertainCreateGrace = TimeSpan.FromMinutes(10);
+
     /// <summary>Output lines applied per transaction: bounded memory and short write locks.</summary>
     public const int LinesPerTransaction = 2_000;
 
@@ -52,6 +59,20 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     }
 
     public async Task<FlushResult> FlushAsync(long minSize, bool force, long maxBatchSize, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await FlushCoreAsync(minSize, force, maxBatchSize, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // Locked past the busy timeout, disk full: what was claimed stays recoverable (Created jobs have leases).
+            throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
+                $"The flush could not update the index '{index.DatabasePath}': {ex.Message}", ex);
+        }
+    }
+
+    private async Task<FlushResult> FlushCoreAsync(long minSize, bool force, long maxBatchSize, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var errors = new List<SemanticCoreException>();
         var recovered = await RecoverAsync(errors, progress, cancellationToken).ConfigureAwait(false);
@@ -88,7 +109,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     public async Task<IReadOnlyList<BatchJob>> RecoverAsync(List<SemanticCoreException> errors, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var recovered = new List<BatchJob>();
-        foreach (var jobId in BatchStore.StaleCreatedJobs(index.Connection, CreatedLease))
+        foreach (var (jobId, createAttemptedAt) in BatchStore.StaleCreatedJobs(index.Connection, CreatedLease))
         {
             progress?.Report(new OperationProgress($"Recovering batch job {jobId}", "Looking for the remote job"));
             BatchOperation? remote;
@@ -106,6 +127,10 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             if (remote is not null)
             {
                 BatchStore.MarkSubmitted(index.Connection, jobId, remote.Name, remote.InputFileName);
+            }
+            else if (createAttemptedAt > DateTimeOffset.UtcNow - UncertainCreateGrace)
+            {
+                continue; // not listed yet is not proof of absence: ask again on a later run
             }
             else
             {
@@ -127,14 +152,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     {
         var job = BatchStore.Find(index, jobId) ?? throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
             $"There is no batch job '{jobId}' in the index '{index.DatabasePath}'.");
-        if (job.Status == BatchJobStatus.Created && job.UpdatedAt < DateTimeOffset.UtcNow - CreatedLease)
-        {
-            var errors = new List<SemanticCoreException>();
-            await RecoverAsync(errors, progress, cancellationToken).ConfigureAwait(false);
-            if (errors.Count > 0) throw errors[0];
-            job = BatchStore.Find(index, jobId)!;
-        }
-
+        // A Created job has no remote job to ask about yet; RecoverAsync deals with the abandoned ones.
         if (!job.IsActive || job.RemoteName is null) return new SyncResult(job, []);
 
         progress?.Report(new OperationProgress($"Syncing batch job {jobId}", "Getting the remote state"));

@@ -91,21 +91,24 @@ internal static class BatchStore
     public static bool RenewLease(SqliteConnection connection, string jobId) =>
         Execute(connection, "UPDATE batch_jobs SET updated_at = $now WHERE id = $id AND status = 'Created'", ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
 
-    /// <summary>Lets the next flush or sync recover the job at once (its creator gave up on it).</summary>
+    /// <summary>
+    /// Lets the next flush or sync recover the job at once (its creator gave up on it after a create
+    /// whose outcome is unknown); <c>submitted_at</c> records when that create was attempted.
+    /// </summary>
     public static void ExpireLease(SqliteConnection connection, string jobId, string message) =>
-        Execute(connection, "UPDATE batch_jobs SET updated_at = $epoch, error_message = $message WHERE id = $id AND status = 'Created'",
-            ("$epoch", Timestamps.ToText(DateTimeOffset.UnixEpoch)), ("$message", message), ("$id", jobId));
+        Execute(connection, "UPDATE batch_jobs SET updated_at = $epoch, submitted_at = $now, error_message = $message WHERE id = $id AND status = 'Created'",
+            ("$epoch", Timestamps.ToText(DateTimeOffset.UnixEpoch)), ("$now", Timestamps.Now()), ("$message", message), ("$id", jobId));
 
-    /// <summary>Created jobs whose lease ran out: their creator died or gave up.</summary>
-    public static List<string> StaleCreatedJobs(SqliteConnection connection, TimeSpan lease)
+    /// <summary>Created jobs whose lease ran out (their creator died or gave up), with when a create was attempted, if one was.</summary>
+    public static List<(string Id, DateTimeOffset? CreateAttemptedAt)> StaleCreatedJobs(SqliteConnection connection, TimeSpan lease)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id FROM batch_jobs WHERE status = 'Created' AND updated_at < $cutoff ORDER BY created_at";
+        command.CommandText = "SELECT id, submitted_at FROM batch_jobs WHERE status = 'Created' AND updated_at < $cutoff ORDER BY created_at";
         command.Parameters.AddWithValue("$cutoff", Timestamps.ToText(DateTimeOffset.UtcNow - lease));
         using var reader = command.ExecuteReader();
-        var ids = new List<string>();
-        while (reader.Read()) ids.Add(reader.GetString(0));
-        return ids;
+        var jobs = new List<(string, DateTimeOffset?)>();
+        while (reader.Read()) jobs.Add((reader.GetString(0), Timestamps.Parse(reader.IsDBNull(1) ? null : reader.GetString(1))));
+        return jobs;
     }
 
     /// <summary>Records the remote job; only from Created, so adopting twice (two recoveries) is harmless.</summary>

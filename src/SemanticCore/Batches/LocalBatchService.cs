@@ -84,7 +84,8 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
 
     public Task DeleteFileAsync(string fileName, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(fileName));
+        // A spool folder removed by hand means the file is gone already.
+        if (Directory.Exists(spoolDirectory)) File.Delete(PathOf(fileName));
         return Task.CompletedTask;
     }
 

@@ -25,7 +25,7 @@ public static class Keyring
     {
         var value = kind == KeyKind.Batch
             ? Environment.GetEnvironmentVariable(BatchKeyVariable)
-            : Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : Environment.GetEnvironmentVariable(AlternateApiKeyVariable);
+            : Environment.GetEnvironmentVariable(ApiKeyVariable) is { } key && !string.IsNullOrWhiteSpace(key) ? key : Environment.GetEnvironmentVariable(AlternateApiKeyVariable);
         return string.IsNullOrWhiteSpace(value) ? null : new ApiKey(value);
     }
 

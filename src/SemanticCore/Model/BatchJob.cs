@@ -52,8 +52,11 @@ public sealed class BatchJob
     public DateTimeOffset? UpdatedAt { get; init; }
     public required string Database { get; init; }
 
+    /// <summary>The statuses of a job that has not finished yet.</summary>
+    public static IReadOnlyList<BatchJobStatus> ActiveStatuses { get; } = [BatchJobStatus.Created, BatchJobStatus.Submitted, BatchJobStatus.Running];
+
     /// <summary>Not finished yet: Created, Submitted or Running.</summary>
-    public bool IsActive => Status is BatchJobStatus.Created or BatchJobStatus.Submitted or BatchJobStatus.Running;
+    public bool IsActive => ActiveStatuses.Contains(Status);
 
     public override string ToString() => $"{Id} ({Status})";
 }
