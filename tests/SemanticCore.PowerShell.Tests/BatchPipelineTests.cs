@@ -12,26 +12,11 @@ public sealed class BatchPipelineTests(ModuleFixture module) : IDisposable
 
     private string Database => dir.Combine("index.db");
 
-    /// <summary>100 documents of 10 sections with one paragraph each: exactly 1,000 chunks.</summary>
-    private void WriteCorpus()
-    {
-        for (var doc = 0; doc < 100; doc++)
-        {
-            var text = new StringBuilder($"# Runbook {doc}\n\n");
-            for (var section = 0; section < 10; section++)
-            {
-                text.Append($"## Step {section}\n\nOn host {doc}-{section}, restart the queue worker and check the log for error {doc * 10 + section}.\n\n");
-            }
-
-            dir.Write($"kb/runbook-{doc:D3}.md", text.ToString());
-        }
-    }
-
     [Fact]
     public async Task A_thousand_chunks_go_out_in_one_job_and_come_back_with_per_line_failures_recorded()
     {
         await using var gemini = await GeminiFake.StartAsync();
-        WriteCorpus();
+        BatchTestKit.WriteCorpus(dir, "kb", documents: 100, sections: 10); // exactly 1,000 chunks
         using var ps = module.NewSession(dir.Path);
         var keys = GeminiFake.KeyVariables();
 

@@ -22,19 +22,8 @@ internal static class BatchTestSupport
     public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
 
     /// <summary><paramref name="documents"/> documents of 10 sections with one paragraph each: exactly 10 chunks per document.</summary>
-    public static void WriteCorpus(TestDirectory dir, int documents, string folder = "kb")
-    {
-        for (var doc = 0; doc < documents; doc++)
-        {
-            var text = new StringBuilder($"# Runbook {folder} {doc}\n\n");
-            for (var section = 0; section < 10; section++)
-            {
-                text.Append($"## Step {section}\n\nOn host {folder}-{doc}-{section}, drain the batch queue and check the log for code {doc * 10 + section}.\n\n");
-            }
-
-            dir.Write($"{folder}/runbook-{doc:D3}.md", text.ToString());
-        }
-    }
+    public static void WriteCorpus(TestDirectory dir, int documents, string folder = "kb") =>
+        BatchTestKit.WriteCorpus(dir, folder, documents, sections: 10, tag: folder);
 
     /// <summary>Imports a corpus folder into a Gemini index as Pending chunks (no key, no remote call).</summary>
     public static long ImportAsync(PsSession ps, string folder = "kb", string database = "index.db")
@@ -51,17 +40,8 @@ internal static class BatchTestSupport
     public static string ErrorId(this ErrorRecord error) => error.FullyQualifiedErrorId.Split(',')[0];
 
     /// <summary>The keys (chunk ids) of one uploaded JSONL input file, in file order.</summary>
-    public static List<long> KeysOf(byte[] jsonl)
-    {
-        var keys = new List<long>();
-        foreach (var line in Encoding.UTF8.GetString(jsonl).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            using var json = JsonDocument.Parse(line);
-            keys.Add(long.Parse(json.RootElement.GetProperty("key").GetString()!, CultureInfo.InvariantCulture));
-        }
-
-        return keys;
-    }
+    public static List<long> KeysOf(byte[] jsonl) =>
+        BatchTestKit.KeysOf(jsonl).Select(key => long.Parse(key, CultureInfo.InvariantCulture)).ToList();
 
     /// <summary>For every chunk id sent in any remote job the fake holds: the names of those jobs (one per line sent).</summary>
     public static Dictionary<long, List<string>> RemoteJobsByChunk(FakeGeminiServer server)
