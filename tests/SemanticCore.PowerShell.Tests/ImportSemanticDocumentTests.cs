@@ -207,19 +207,30 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
     [Fact]
     public void Unreadable_file_is_a_per_item_ReadError()
     {
-        if (OperatingSystem.IsWindows() || Environment.UserName == "root")
+        dir.Write("good.md", "# Good\n\nFine.");
+        string unreadable;
+        if (OperatingSystem.IsLinux())
         {
-            // Permissions do not stop root (CI here runs as root); the Core test of DocumentReader covers the mapping.
-            return;
+            // Permissions do not stop root (CI here runs as root); reading /proc/self/mem at offset 0 fails with EIO for anyone.
+            unreadable = dir.Combine("locked.md");
+            File.CreateSymbolicLink(unreadable, "/proc/self/mem");
+        }
+        else
+        {
+            unreadable = dir.Write("locked.md", "# Locked");
+            if (OperatingSystem.IsWindows()) return; // no portable way to deny ourselves a file there
+            File.SetUnixFileMode(unreadable, UnixFileMode.None);
         }
 
-        var locked = dir.Write("locked.md", "# Locked");
-        File.SetUnixFileMode(locked, UnixFileMode.None);
         using var ps = module.NewSession(dir.Path);
 
-        var run = ps.Run("Import-SemanticDocument locked.md -Database index.db -Provider Local -Mode Async");
+        var run = ps.Run("'locked.md', 'good.md' | Import-SemanticDocument -Database index.db -Provider Local -Mode Async");
 
-        Assert.Equal("FileUnreadable", Assert.Single(run.Errors).FullyQualifiedErrorId.Split(',')[0]);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("FileUnreadable", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(ErrorCategory.ReadError, error.CategoryInfo.Category);
+        Assert.Equal(unreadable, error.TargetObject);
+        Assert.Equal("good.md", Path.GetFileName(run.Single().Text("Path")));
     }
 
     [Fact]
