@@ -9,10 +9,6 @@ public static class GeminiHttp
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    public static GeminiClient CreateClient(ApiKey key, Storage.IndexSettings settings) => new(Shared, key, new GeminiOptions
-    {
-        Endpoint = GeminiOptions.EndpointFromEnvironment(),
-        Model = settings.Model,
-        Dimensions = settings.Dimensions,
-    });
+    public static GeminiClient CreateClient(ApiKey key, Storage.IndexSettings settings) =>
+        new(Shared, key, GeminiOptions.FromEnvironment(settings.Model, settings.Dimensions));
 }

@@ -8,6 +8,9 @@ public sealed record GeminiOptions
 
     public static readonly Uri DefaultEndpoint = new("https://generativelanguage.googleapis.com");
 
+    /// <summary>The variable that sets <see cref="RequestTimeout"/>, in seconds (slow proxies, large uploads on slow links).</summary>
+    public const string TimeoutVariable = "SEMANTICCORE_GEMINI_TIMEOUT";
+
     /// <summary>Scheme, host and port of the API; any path is kept as a prefix.</summary>
     public Uri Endpoint { get; init; } = DefaultEndpoint;
 
@@ -44,6 +47,21 @@ public sealed record GeminiOptions
 
         throw new SemanticCoreException("GeminiInvalidEndpoint", FailureKind.InvalidArgument,
             $"${EndpointVariable} is not an absolute http(s) URI: '{value}'. Clear it to use {DefaultEndpoint}.");
+    }
+
+    /// <summary>The options for an index's model and dimension, with the endpoint and timeout from the environment.</summary>
+    public static GeminiOptions FromEnvironment(string model, int dimensions)
+    {
+        var options = new GeminiOptions { Endpoint = EndpointFromEnvironment(), Model = model, Dimensions = dimensions };
+        var timeout = Environment.GetEnvironmentVariable(TimeoutVariable);
+        if (string.IsNullOrWhiteSpace(timeout)) return options;
+        if (double.TryParse(timeout, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 86_400)
+        {
+            return options with { RequestTimeout = TimeSpan.FromSeconds(seconds) };
+        }
+
+        throw new SemanticCoreException("GeminiInvalidTimeout", FailureKind.InvalidArgument,
+            $"${TimeoutVariable} must be a number of seconds between 0 and 86400, not '{timeout}'. Clear it to use {options.RequestTimeout.TotalSeconds:0} s.");
     }
 
     internal const int UploadGranularity = 256 * 1024;

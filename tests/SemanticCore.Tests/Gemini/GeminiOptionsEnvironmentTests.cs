@@ -1,0 +1,53 @@
+using SemanticCore.Gemini;
+
+namespace SemanticCore.Tests.Gemini;
+
+/// <summary>$env:SEMANTICCORE_GEMINI_TIMEOUT. Not parallel with other tests that read the environment: a collection of its own.</summary>
+[Collection(nameof(GeminiOptionsEnvironmentTests))]
+public sealed class GeminiOptionsEnvironmentTests
+{
+    [Theory]
+    [InlineData(null, 100)]
+    [InlineData("", 100)]
+    [InlineData("250", 250)]
+    [InlineData("2.5", 2.5)]
+    public void The_request_timeout_comes_from_the_environment(string? value, double expectedSeconds)
+    {
+        using var scope = new VariableScope(GeminiOptions.TimeoutVariable, value);
+
+        var options = GeminiOptions.FromEnvironment("gemini-embedding-001", 768);
+
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), options.RequestTimeout);
+        Assert.Equal("gemini-embedding-001", options.Model);
+        Assert.Equal(768, options.Dimensions);
+    }
+
+    [Theory]
+    [InlineData("ten")]
+    [InlineData("0")]
+    [InlineData("-5")]
+    public void A_bad_timeout_is_a_clear_error(string value)
+    {
+        using var scope = new VariableScope(GeminiOptions.TimeoutVariable, value);
+
+        var error = Assert.Throws<SemanticCoreException>(() => GeminiOptions.FromEnvironment("gemini-embedding-001", 768));
+
+        Assert.Equal("GeminiInvalidTimeout", error.ErrorId);
+        Assert.Contains(value, error.Message);
+    }
+
+    private sealed class VariableScope : IDisposable
+    {
+        private readonly string name;
+        private readonly string? saved;
+
+        public VariableScope(string name, string? value)
+        {
+            this.name = name;
+            saved = Environment.GetEnvironmentVariable(name);
+            Environment.SetEnvironmentVariable(name, value);
+        }
+
+        public void Dispose() => Environment.SetEnvironmentVariable(name, saved);
+    }
+}
