@@ -26,7 +26,7 @@ internal static class BatchStore
         """;
 
     public static long CountClaimable(SqliteConnection connection) =>
-        (long)Scalar(connection, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'")!;
+        (long)Sql.Scalar(connection, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'")!;
 
     /// <summary>The text each claimable chunk would be embedded from (for estimates).</summary>
     public static IEnumerable<string> ClaimableTexts(SqliteConnection connection)
@@ -49,11 +49,11 @@ internal static class BatchStore
     {
         using var transaction = connection.BeginTransaction();
         var now = Timestamps.Now();
-        Execute(connection, """
+        Sql.Execute(connection, """
             INSERT INTO batch_jobs (id, status, provider, model, dimensions, created_at, updated_at)
             VALUES ($id, 'Created', $provider, $model, $dimensions, $now, $now)
             """, ("$id", jobId), ("$provider", settings.Provider.ToString()), ("$model", settings.Model), ("$dimensions", settings.Dimensions), ("$now", now));
-        var claimed = Execute(connection, """
+        var claimed = Sql.Execute(connection, """
             UPDATE chunks SET embedding_status = 'Submitted', batch_job_id = $id, updated_at = $now
             WHERE id IN (SELECT id FROM chunks WHERE embedding_status = 'Pending' ORDER BY id LIMIT $limit)
             """, ("$id", jobId), ("$now", now), ("$limit", limit));
@@ -63,7 +63,7 @@ internal static class BatchStore
             return 0;
         }
 
-        Execute(connection, "UPDATE batch_jobs SET request_count = $n WHERE id = $id", ("$n", claimed), ("$id", jobId));
+        Sql.Execute(connection, "UPDATE batch_jobs SET request_count = $n WHERE id = $id", ("$n", claimed), ("$id", jobId));
         transaction.Commit();
         return claimed;
     }
@@ -79,7 +79,7 @@ internal static class BatchStore
     }
 
     public static void RecordInput(SqliteConnection connection, string jobId, string? inputFile, long estimatedTokens) =>
-        Execute(connection, """
+        Sql.Execute(connection, """
             UPDATE batch_jobs SET input_file = COALESCE($file, input_file), stats = json_set(COALESCE(stats, '{}'), '$.estimatedTokens', $tokens), updated_at = $now
             WHERE id = $id
             """, ("$file", inputFile), ("$tokens", estimatedTokens), ("$now", Timestamps.Now()), ("$id", jobId));
@@ -89,14 +89,14 @@ internal static class BatchStore
     /// meanwhile recovered (adopted or released) it, in which case it must not be created.
     /// </summary>
     public static bool RenewLease(SqliteConnection connection, string jobId) =>
-        Execute(connection, "UPDATE batch_jobs SET updated_at = $now WHERE id = $id AND status = 'Created'", ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
+        Sql.Execute(connection, "UPDATE batch_jobs SET updated_at = $now WHERE id = $id AND status = 'Created'", ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
 
     /// <summary>
     /// Lets the next flush or sync recover the job at once (its creator gave up on it after a create
     /// whose outcome is unknown); <c>submitted_at</c> records when that create was attempted.
     /// </summary>
     public static void ExpireLease(SqliteConnection connection, string jobId, string message) =>
-        Execute(connection, "UPDATE batch_jobs SET updated_at = $epoch, submitted_at = $now, error_message = $message WHERE id = $id AND status = 'Created'",
+        Sql.Execute(connection, "UPDATE batch_jobs SET updated_at = $epoch, submitted_at = $now, error_message = $message WHERE id = $id AND status = 'Created'",
             ("$epoch", Timestamps.ToText(DateTimeOffset.UnixEpoch)), ("$now", Timestamps.Now()), ("$message", message), ("$id", jobId));
 
     /// <summary>Created jobs whose lease ran out (their creator died or gave up), with when a create was attempted, if one was.</summary>
@@ -113,14 +113,14 @@ internal static class BatchStore
 
     /// <summary>Records the remote job; only from Created, so adopting twice (two recoveries) is harmless.</summary>
     public static void MarkSubmitted(SqliteConnection connection, string jobId, string remoteName, string? inputFile) =>
-        Execute(connection, """
+        Sql.Execute(connection, """
             UPDATE batch_jobs SET remote_name = $remote, input_file = COALESCE($file, input_file), status = 'Submitted',
                 submitted_at = $now, updated_at = $now, error_message = NULL
             WHERE id = $id AND status = 'Created'
             """, ("$remote", remoteName), ("$file", inputFile), ("$now", Timestamps.Now()), ("$id", jobId));
 
     public static void MarkRunning(SqliteConnection connection, string jobId) =>
-        Execute(connection, "UPDATE batch_jobs SET status = 'Running', updated_at = $now WHERE id = $id AND status = 'Submitted'",
+        Sql.Execute(connection, "UPDATE batch_jobs SET status = 'Running', updated_at = $now WHERE id = $id AND status = 'Submitted'",
             ("$now", Timestamps.Now()), ("$id", jobId));
 
     /// <summary>
@@ -133,14 +133,14 @@ internal static class BatchStore
     {
         using var transaction = connection.BeginTransaction();
         var now = Timestamps.Now();
-        var ended = Execute(connection, """
+        var ended = Sql.Execute(connection, """
             UPDATE batch_jobs SET status = $status, error_message = $reason, completed_at = $now, updated_at = $now
             WHERE id = $id AND status IN ('Created', 'Submitted', 'Running') AND ($cutoff IS NULL OR updated_at < $cutoff)
             """, ("$status", status.ToString()), ("$reason", reason), ("$now", now), ("$id", jobId),
             ("$cutoff", leaseExpiredBefore is { } cutoff ? Timestamps.ToText(cutoff) : null)) == 1;
         if (ended)
         {
-            Execute(connection, """
+            Sql.Execute(connection, """
                 UPDATE chunks SET embedding_status = 'Pending', error_message = $reason, updated_at = $now
                 WHERE batch_job_id = $id AND embedding_status = 'Submitted'
                 """, ("$reason", reason), ("$now", now), ("$id", jobId));
@@ -152,7 +152,7 @@ internal static class BatchStore
 
     /// <summary>Sets the final status from the counters (Completed, CompletedWithErrors, or Failed when nothing succeeded); false when already final.</summary>
     public static bool Finish(SqliteConnection connection, string jobId, string? outputFile, SyncStats stats) =>
-        Execute(connection, """
+        Sql.Execute(connection, """
             UPDATE batch_jobs SET
                 status = CASE WHEN succeeded_count = 0 AND request_count > 0 THEN 'Failed'
                               WHEN failed_count + retried_count = 0 THEN 'Completed'
@@ -206,20 +206,5 @@ internal static class BatchStore
             UpdatedAt = Timestamps.Parse(Text(18)),
             Database = index.DatabasePath,
         };
-    }
-
-    internal static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
     }
 }

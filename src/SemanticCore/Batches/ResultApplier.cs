@@ -102,13 +102,10 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
 
     private void Classify(long chunkId)
     {
-        using var command = index.Connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM chunks WHERE id = $chunk AND batch_job_id = $job";
-        command.Parameters.AddWithValue("$chunk", chunkId);
-        command.Parameters.AddWithValue("$job", jobId);
+        var ofThisJob = (long)Sql.Scalar(index.Connection, "SELECT COUNT(*) FROM chunks WHERE id = $chunk AND batch_job_id = $job", ("$chunk", chunkId), ("$job", jobId))!;
         // A chunk of this job that is already settled was applied by another sync (or an earlier run): not an
         // oddity of the output, so not counted, which keeps the counts the same however many syncs ran.
-        if ((long)command.ExecuteScalar()! == 0) unknown++;
+        if (ofThisJob == 0) unknown++;
     }
 
     private SqliteCommand Command(SqliteConnection connection, string now, string sql)
@@ -161,7 +158,7 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
     }
 
     private void AddCounts(SqliteConnection connection, string now, long succeeded, long failed, long retried, long tokens) =>
-        BatchStore.Execute(connection, """
+        Sql.Execute(connection, """
             UPDATE batch_jobs SET succeeded_count = succeeded_count + $s, failed_count = failed_count + $f,
                 retried_count = retried_count + $r, token_count = token_count + $t, updated_at = $now
             WHERE id = $job

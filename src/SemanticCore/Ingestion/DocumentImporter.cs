@@ -96,13 +96,8 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         };
     }
 
-    private string TitleOf(long documentId)
-    {
-        using var command = index.Connection.CreateCommand();
-        command.CommandText = "SELECT title FROM documents WHERE id = $id";
-        command.Parameters.AddWithValue("$id", documentId);
-        return command.ExecuteScalar() as string ?? "";
-    }
+    private string TitleOf(long documentId) =>
+        Sql.Scalar(index.Connection, "SELECT title FROM documents WHERE id = $id", ("$id", documentId)) as string ?? "";
 }
 
 /// <summary>How a document's existing chunks map onto its new drafts, matched by embedded-text hash.</summary>

@@ -58,11 +58,11 @@ public sealed class SemanticIndex : IDisposable
             CheckOwnership(connection, path, fromVersion);
             if (fromVersion > Schema.LatestVersion) CheckNewerIsCompatible(connection, path, fromVersion);
 
-            if (isNew) Execute(connection, "PRAGMA page_size = 16384"); // vectors share pages instead of overflowing 4 KiB ones
+            if (isNew) Sql.Execute(connection, "PRAGMA page_size = 16384"); // vectors share pages instead of overflowing 4 KiB ones
             var migration = fromVersion < Schema.LatestVersion ? Migrate(connection, path) : Unchanged(path, fromVersion);
             // After the migration: a failed one must leave the file exactly as it was, header included.
-            Execute(connection, "PRAGMA journal_mode = WAL");
-            Execute(connection, "PRAGMA synchronous = NORMAL");
+            Sql.Execute(connection, "PRAGMA journal_mode = WAL");
+            Sql.Execute(connection, "PRAGMA synchronous = NORMAL");
             requested ??= IndexSettings.FromRequest(request);
             var actual = ReadSettings(connection) ?? (createIfMissing ? RecordSettings(connection, requested) : requested);
             request.EnsureCompatibleWith(actual, path);
@@ -122,7 +122,7 @@ public sealed class SemanticIndex : IDisposable
         try
         {
             connection.Open();
-            Execute(connection, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
+            Sql.Execute(connection, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
             return connection;
         }
         catch (SqliteException ex)
@@ -174,7 +174,7 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>A file of another application is never migrated: only ours, the earlier layout, or an empty database.</summary>
     private static void CheckOwnership(SqliteConnection connection, string path, int version)
     {
-        var applicationId = Convert.ToInt32(Scalar(connection, "PRAGMA application_id"));
+        var applicationId = Convert.ToInt32(Sql.Scalar(connection, "PRAGMA application_id"));
         if (applicationId == Schema.ApplicationId) return;
 
         var tables = SchemaInspector.Tables(connection);
@@ -187,14 +187,9 @@ public sealed class SemanticIndex : IDisposable
 
     private static void CheckNewerIsCompatible(SqliteConnection connection, string path, int version)
     {
-        string? minimum = null;
-        if (SchemaInspector.Tables(connection).Contains("schema_history"))
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT min_module_version FROM schema_history WHERE version = $version";
-            command.Parameters.AddWithValue("$version", version);
-            minimum = command.ExecuteScalar() as string;
-        }
+        var minimum = SchemaInspector.Tables(connection).Contains("schema_history")
+            ? Sql.Scalar(connection, "SELECT min_module_version FROM schema_history WHERE version = $version", ("$version", version)) as string
+            : null;
 
         if (minimum is null || !Version.TryParse(minimum.Split('-', '+')[0], out var required))
         {
@@ -234,26 +229,21 @@ public sealed class SemanticIndex : IDisposable
         {
             foreach (var step in migration.Plan(connection).ToList())
             {
-                Execute(connection, step.Sql);
+                Sql.Execute(connection, step.Sql);
                 applied.Add(step.Description);
             }
 
-            Execute(connection, Schema.CreateHistorySql);
-            using var history = connection.CreateCommand();
-            history.CommandText = """
+            Sql.Execute(connection, Schema.CreateHistorySql);
+            Sql.Execute(connection, """
                 INSERT OR REPLACE INTO schema_history (version, description, min_module_version, applied_at, applied_by)
                 VALUES ($version, $description, $minimum, $at, $by)
-                """;
-            history.Parameters.AddWithValue("$version", migration.Version);
-            history.Parameters.AddWithValue("$description", migration.Description);
-            history.Parameters.AddWithValue("$minimum", migration.MinModuleVersion.ToString(3));
-            history.Parameters.AddWithValue("$at", Timestamps.Now());
-            history.Parameters.AddWithValue("$by", $"SemanticCore.PS {ModuleVersion}");
-            history.ExecuteNonQuery();
-            Execute(connection, $"PRAGMA user_version = {migration.Version}");
+                """,
+                ("$version", migration.Version), ("$description", migration.Description), ("$minimum", migration.MinModuleVersion.ToString(3)),
+                ("$at", Timestamps.Now()), ("$by", $"SemanticCore.PS {ModuleVersion}"));
+            Sql.Execute(connection, $"PRAGMA user_version = {migration.Version}");
         }
 
-        Execute(connection, $"PRAGMA application_id = {Schema.ApplicationId}");
+        Sql.Execute(connection, $"PRAGMA application_id = {Schema.ApplicationId}");
         transaction.Commit();
         return new SchemaUpdate { Database = path, FromVersion = fromVersion, ToVersion = Math.Max(fromVersion, Schema.LatestVersion), Steps = applied };
     }
@@ -289,12 +279,8 @@ public sealed class SemanticIndex : IDisposable
         {
             foreach (var (key, value) in new[] { ("provider", settings.Provider.ToString()), ("model", settings.Model), ("dimensions", settings.Dimensions.ToString(System.Globalization.CultureInfo.InvariantCulture)) })
             {
-                using var command = connection.CreateCommand();
                 // OR IGNORE: if another process recorded settings first, theirs win and are read back below.
-                command.CommandText = "INSERT OR IGNORE INTO settings (key, value) VALUES ($key, $value)";
-                command.Parameters.AddWithValue("$key", key);
-                command.Parameters.AddWithValue("$value", value);
-                command.ExecuteNonQuery();
+                Sql.Execute(connection, "INSERT OR IGNORE INTO settings (key, value) VALUES ($key, $value)", ("$key", key), ("$value", value));
             }
 
             transaction.Commit();
@@ -303,19 +289,5 @@ public sealed class SemanticIndex : IDisposable
         return ReadSettings(connection)!;
     }
 
-    private static int ReadVersion(SqliteConnection connection) => Convert.ToInt32(Scalar(connection, "PRAGMA user_version"));
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    internal static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private static int ReadVersion(SqliteConnection connection) => Convert.ToInt32(Sql.Scalar(connection, "PRAGMA user_version"));
 }
