@@ -31,8 +31,14 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
     public string[]? DocumentPath { get; set; }
 
     [Parameter(ParameterSetName = ListSet)]
-    [Alias("ChunkId")]
     public long[]? Id { get; set; }
+
+    /// <summary>
+    /// Chunk ids, like -Id, bound from the ChunkId property of piped search hits. Apart from -Id because
+    /// other objects' Id (a document's, an import result's) is not a chunk id.
+    /// </summary>
+    [Parameter(ParameterSetName = ListSet, ValueFromPipelineByPropertyName = true)]
+    public long[]? ChunkId { get; set; }
 
     [Parameter(ParameterSetName = ListSet)]
     [ValidateRange(1, int.MaxValue)]
@@ -48,8 +54,8 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
         {
             Statuses = Status,
             BatchJobId = BatchJobId,
-            DocumentPathMatches = DocumentPath is null ? null : PathMatcher(DocumentPath),
-            Ids = Id,
+            DocumentPathMatches = DocumentPath is null ? null : DocumentPathMatcher(DocumentPath),
+            Ids = Id is null && ChunkId is null ? null : [.. Id ?? [], .. ChunkId ?? []],
             First = MyInvocation.BoundParameters.ContainsKey(nameof(First)) ? First : null,
         };
 
@@ -63,23 +69,5 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
         {
             WriteObject(chunk);
         }
-    }
-
-    /// <summary>
-    /// Patterns with a directory part are resolved against PowerShell's location and matched with the full
-    /// path; bare names and patterns ("intro.md", "*rotation*") match the file name or the full path.
-    /// </summary>
-    private Func<string, bool> PathMatcher(IEnumerable<string> patterns)
-    {
-        var matchers = patterns.Select(pattern =>
-        {
-            var hasDirectory = pattern.IndexOfAny(['/', '\\']) >= 0 || System.IO.Path.IsPathRooted(pattern);
-            var full = hasDirectory ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(pattern) : pattern;
-            var wildcard = WildcardPattern.Get(full, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
-            return hasDirectory
-                ? (Func<string, bool>)wildcard.IsMatch
-                : path => wildcard.IsMatch(path) || wildcard.IsMatch(System.IO.Path.GetFileName(path));
-        }).ToList();
-        return path => matchers.Any(match => match(path));
     }
 }

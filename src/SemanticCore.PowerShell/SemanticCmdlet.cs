@@ -57,6 +57,25 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// -DocumentPath patterns as a test of stored paths. Patterns with a directory part are resolved against
+    /// PowerShell's location and matched with the full path; bare names and patterns ("intro.md", "*rotation*")
+    /// match the file name or the full path.
+    /// </summary>
+    protected Func<string, bool> DocumentPathMatcher(IEnumerable<string> patterns)
+    {
+        var matchers = patterns.Select(pattern =>
+        {
+            var hasDirectory = pattern.IndexOfAny(['/', '\\']) >= 0 || System.IO.Path.IsPathRooted(pattern);
+            var full = hasDirectory ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(pattern) : pattern;
+            var wildcard = WildcardPattern.Get(full, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
+            return hasDirectory
+                ? (Func<string, bool>)wildcard.IsMatch
+                : path => wildcard.IsMatch(path) || wildcard.IsMatch(System.IO.Path.GetFileName(path));
+        }).ToList();
+        return path => matchers.Any(match => match(path));
+    }
+
     /// <summary>The Write-Progress activity id of this command; nested steps use the next id, as its child.</summary>
     protected virtual int ProgressId => ProgressIds.Import;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SemanticCore.PowerShell.Tests.Infrastructure;
 
 namespace SemanticCore.PowerShell.Tests;
@@ -11,27 +10,12 @@ public sealed class HostTests : IDisposable
 {
     private readonly TestDirectory dir = new();
 
-    private static (int ExitCode, string Stdout, string Stderr) RunHost(string workingDirectory, params string[] args)
-    {
-        var hostDll = Directory.GetFiles(Path.Combine(ModuleFixture.RepoRoot, "src", "SemanticCore.Host", "bin"), "SemanticCore.Host.dll", SearchOption.AllDirectories)
-            .OrderByDescending(File.GetLastWriteTimeUtc).First();
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(hostDll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment.Remove("SEMANTICCORE_DATABASE");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the host did not finish");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
     [Fact]
     public void Quick_start_runs_on_the_host_and_prints_the_status_summary()
     {
         var database = dir.Combine("quick.db");
 
-        var (exitCode, stdout, stderr) = RunHost(ModuleFixture.RepoRoot, "-File", "examples/quickstart.ps1", "-Database", database);
+        var (exitCode, stdout, stderr) = HostProcess.Run(ModuleFixture.RepoRoot, "-File", "examples/quickstart.ps1", "-Database", database);
 
         Assert.True(exitCode == 0, stderr);
         Assert.Contains("Added", stdout);
@@ -43,7 +27,7 @@ public sealed class HostTests : IDisposable
     [Fact]
     public void A_terminating_error_exits_non_zero_with_the_error_on_stderr()
     {
-        var (exitCode, _, stderr) = RunHost(dir.Path, "-Command", "Get-ChunkStatus -Database ./missing.db");
+        var (exitCode, _, stderr) = HostProcess.Run(dir.Path, "-Command", "Get-ChunkStatus -Database ./missing.db");
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("There is no index", stderr);
@@ -54,7 +38,7 @@ public sealed class HostTests : IDisposable
     {
         dir.Write("a.md", "# A\n\nSome text.\n\n```python\nprint(1)\n```");
 
-        var (exitCode, stdout, stderr) = RunHost(dir.Path, "-Command", "Import-SemanticDocument a.md -Database idx.db -Provider Local -Mode Async | Out-Default; Get-ChunkStatus -Database idx.db");
+        var (exitCode, stdout, stderr) = HostProcess.Run(dir.Path, "-Command", "Import-SemanticDocument a.md -Database idx.db -Provider Local -Mode Async | Out-Default; Get-ChunkStatus -Database idx.db");
 
         Assert.True(exitCode == 0, stderr);
         Assert.Matches(@"Status\s+Chunks\s+Pending\s+Added\s+Removed\s+Title\s+Path", stdout);

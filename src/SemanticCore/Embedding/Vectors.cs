@@ -33,15 +33,20 @@ public static class Vectors
     public static float[] FromBlob(ReadOnlySpan<byte> blob)
     {
         var vector = new float[blob.Length / sizeof(float)];
+        CopyFromBlob(blob, vector);
+        return vector;
+    }
+
+    /// <summary>Reads a stored vector into <paramref name="destination"/> (as many floats as it holds) without allocating.</summary>
+    public static void CopyFromBlob(ReadOnlySpan<byte> blob, Span<float> destination)
+    {
         if (BitConverter.IsLittleEndian)
         {
-            blob[..(vector.Length * sizeof(float))].CopyTo(MemoryMarshal.AsBytes(vector.AsSpan()));
+            blob[..(destination.Length * sizeof(float))].CopyTo(MemoryMarshal.AsBytes(destination));
         }
         else
         {
-            for (var i = 0; i < vector.Length; i++) vector[i] = BinaryPrimitives.ReadSingleLittleEndian(blob[(i * 4)..]);
+            for (var i = 0; i < destination.Length; i++) destination[i] = BinaryPrimitives.ReadSingleLittleEndian(blob[(i * 4)..]);
         }
-
-        return vector;
     }
 }

@@ -112,7 +112,7 @@ public static class ChunkQueries
 
         if (filter.DocumentPathMatches is { } matches)
         {
-            var documentIds = DocumentIds(index.Connection, matches);
+            var documentIds = DocumentStore.MatchingDocumentIds(index.Connection, matches);
             if (documentIds.Count == 0)
             {
                 where = "";
@@ -125,20 +125,6 @@ public static class ChunkQueries
 
         where = clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses);
         return true;
-    }
-
-    private static List<long> DocumentIds(SqliteConnection connection, Func<string, bool> matches)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, source_path FROM documents";
-        using var reader = command.ExecuteReader();
-        var ids = new List<long>();
-        while (reader.Read())
-        {
-            if (matches(reader.GetString(1))) ids.Add(reader.GetInt64(0));
-        }
-
-        return ids;
     }
 
     private static string Preview(string content)

@@ -25,6 +25,21 @@ internal static class DocumentStore
         return reader.Read() ? new StoredDocument(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
     }
 
+    /// <summary>The ids of the documents whose full path <paramref name="matches"/> (PowerShell wildcards are matched by the caller).</summary>
+    public static HashSet<long> MatchingDocumentIds(SqliteConnection connection, Func<string, bool> matches)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, source_path FROM documents";
+        using var reader = command.ExecuteReader();
+        var ids = new HashSet<long>();
+        while (reader.Read())
+        {
+            if (matches(reader.GetString(1))) ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
+    }
+
     public static List<StoredChunkKey> ChunkKeys(SqliteConnection connection, long documentId)
     {
         using var command = connection.CreateCommand();

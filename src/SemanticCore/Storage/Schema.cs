@@ -20,6 +20,8 @@ internal static class Schema
     public static IReadOnlyList<Migration> Migrations { get; } =
     [
         new(1, "Document index with embedding lifecycle and batch jobs", new Version(0, 1, 0), PlanVersion1),
+        // Additive: module 0.1.0 keeps working on a version-2 index, and its writes keep the keyword index in step (triggers).
+        new(2, "Keyword index (FTS5) and the vector data version", new Version(0, 1, 0), PlanVersion2),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;
@@ -126,6 +128,112 @@ internal static class Schema
         }
     }
 
+    /// <summary>
+    /// The section of a chunk (its breadcrumbs joined with " > ") from its metadata JSON; NULL for rows
+    /// without breadcrumbs (the earlier layout). Part of the triggers below: never change it in place.
+    /// </summary>
+    internal static string SectionOf(string metadata) =>
+        $"CASE WHEN json_valid({metadata}) THEN (SELECT group_concat(value, ' > ') FROM json_each({metadata}, '$.breadcrumbs')) END";
+
+    /// <summary>
+    /// Version 2: the keyword index and the vector data version, both kept by triggers inside the file so
+    /// that every writer (module 0.1.0 after a rollback, plain SQL) keeps them right.
+    /// <list type="bullet">
+    /// <item><c>chunks_fts</c>: FTS5 over chunk text, section and document title (rowid = chunk id),
+    /// contentless (the text stays only in <c>chunks</c>), diacritics folded. A kept chunk whose text did
+    /// not change is never re-indexed (the update trigger fires on content/metadata changes only).</item>
+    /// <item><c>data_versions</c>: 'vectors' grows whenever the set of searchable vectors may have changed,
+    /// so a search cache can tell in one read that it is current. It starts at a random value so that a
+    /// new file at the same path never matches the version a cache holds for the old one.</item>
+    /// </list>
+    /// </summary>
+    private static IEnumerable<MigrationStep> PlanVersion2(SqliteConnection connection)
+    {
+        const int v = 2;
+        var tables = SchemaInspector.Tables(connection);
+        var triggers = SchemaInspector.Triggers(connection);
+
+        if (!tables.Contains("chunks_fts"))
+        {
+            yield return new(v, "Create keyword index chunks_fts (FTS5)", """
+                CREATE VIRTUAL TABLE chunks_fts USING fts5(
+                    content, section, title,
+                    content = '', contentless_delete = 1,
+                    tokenize = 'unicode61 remove_diacritics 2'
+                )
+                """);
+            yield return new(v, "Index the text of every existing chunk", $"""
+                INSERT INTO chunks_fts (rowid, content, section, title)
+                SELECT c.id, c.content, {SectionOf("c.metadata")}, d.title
+                FROM chunks c LEFT JOIN documents d ON d.id = c.document_id
+                """);
+        }
+
+        var keywordTriggers = new (string Name, string Sql)[]
+        {
+            ("tr_chunks_fts_insert", $"""
+                CREATE TRIGGER tr_chunks_fts_insert AFTER INSERT ON chunks BEGIN
+                    INSERT INTO chunks_fts (rowid, content, section, title)
+                    VALUES (new.id, new.content, {SectionOf("new.metadata")}, (SELECT title FROM documents WHERE id = new.document_id));
+                END
+                """),
+            ("tr_chunks_fts_delete", """
+                CREATE TRIGGER tr_chunks_fts_delete AFTER DELETE ON chunks BEGIN
+                    DELETE FROM chunks_fts WHERE rowid = old.id;
+                END
+                """),
+            ("tr_chunks_fts_update", $"""
+                CREATE TRIGGER tr_chunks_fts_update AFTER UPDATE OF content, metadata, document_id ON chunks
+                WHEN old.content IS NOT new.content OR old.metadata IS NOT new.metadata OR old.document_id IS NOT new.document_id
+                BEGIN
+                    DELETE FROM chunks_fts WHERE rowid = old.id;
+                    INSERT INTO chunks_fts (rowid, content, section, title)
+                    VALUES (new.id, new.content, {SectionOf("new.metadata")}, (SELECT title FROM documents WHERE id = new.document_id));
+                END
+                """),
+            ("tr_documents_fts_title", $"""
+                CREATE TRIGGER tr_documents_fts_title AFTER UPDATE OF title ON documents
+                WHEN old.title IS NOT new.title
+                BEGIN
+                    DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE document_id = new.id);
+                    INSERT INTO chunks_fts (rowid, content, section, title)
+                    SELECT id, content, {SectionOf("metadata")}, new.title FROM chunks WHERE document_id = new.id;
+                END
+                """),
+        };
+
+        foreach (var (name, sql) in keywordTriggers)
+        {
+            if (!triggers.Contains(name)) yield return new(v, $"Create trigger {name}", sql);
+        }
+
+        if (!tables.Contains("data_versions"))
+        {
+            yield return new(v, "Create table data_versions", "CREATE TABLE data_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID");
+            yield return new(v, "Start the vector data version", "INSERT INTO data_versions (name, version) VALUES ('vectors', abs(random() >> 8))");
+        }
+
+        const string bump = "UPDATE data_versions SET version = version + 1 WHERE name = 'vectors';";
+        var versionTriggers = new (string Name, string Sql)[]
+        {
+            ("tr_vectors_version_insert", $"CREATE TRIGGER tr_vectors_version_insert AFTER INSERT ON chunk_vectors BEGIN {bump} END"),
+            ("tr_vectors_version_update", $"CREATE TRIGGER tr_vectors_version_update AFTER UPDATE ON chunk_vectors BEGIN {bump} END"),
+            ("tr_vectors_version_delete", $"CREATE TRIGGER tr_vectors_version_delete AFTER DELETE ON chunk_vectors BEGIN {bump} END"),
+            // Only Ready vectors are searched, filtered by document, type and language.
+            ("tr_chunks_version_update", $"""
+                CREATE TRIGGER tr_chunks_version_update AFTER UPDATE OF embedding_status, document_id, chunk_type, language ON chunks
+                WHEN (old.embedding_status = 'Ready') IS NOT (new.embedding_status = 'Ready')
+                  OR old.document_id IS NOT new.document_id OR old.chunk_type IS NOT new.chunk_type OR old.language IS NOT new.language
+                BEGIN {bump} END
+                """),
+        };
+
+        foreach (var (name, sql) in versionTriggers)
+        {
+            if (!triggers.Contains(name)) yield return new(v, $"Create trigger {name}", sql);
+        }
+    }
+
     private static readonly (string Name, string Definition)[] ChunkColumnsAddedInVersion1 =
     [
         ("document_id", "INTEGER REFERENCES documents(id) ON DELETE CASCADE"),
@@ -166,6 +274,9 @@ internal static class SchemaInspector
 {
     public static HashSet<string> Tables(SqliteConnection connection) =>
         Names(connection, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+
+    public static HashSet<string> Triggers(SqliteConnection connection) =>
+        Names(connection, "SELECT name FROM sqlite_master WHERE type = 'trigger'");
 
     public static HashSet<string> Indexes(SqliteConnection connection) =>
         Names(connection, "SELECT name FROM sqlite_master WHERE type = 'index'");

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using SemanticCore.Model;
 
 namespace SemanticCore.Storage;
 
@@ -123,6 +124,8 @@ public sealed class SemanticIndex : IDisposable
         {
             connection.Open();
             Sql.Execute(connection, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
+            // The one mapping of stored chunk types (older layouts included) to ChunkType, for filters in SQL.
+            connection.CreateFunction("chunk_type_name", (string? name) => ChunkTypeNames.FromStorageName(name).ToString(), isDeterministic: true);
             return connection;
         }
         catch (SqliteException ex)

@@ -1,0 +1,22 @@
+using System.Diagnostics;
+
+namespace SemanticCore.PowerShell.Tests.Infrastructure;
+
+/// <summary>The console host in its own process, as CI and the quick start run it (and as "another process" on an index).</summary>
+public static class HostProcess
+{
+    public static (int ExitCode, string Stdout, string Stderr) Run(string workingDirectory, params string[] args)
+    {
+        var hostDll = Directory.GetFiles(Path.Combine(ModuleFixture.RepoRoot, "src", "SemanticCore.Host", "bin"), "SemanticCore.Host.dll", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).First();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(hostDll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment.Remove("SEMANTICCORE_DATABASE");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the host did not finish");
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
