@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    The SemanticCore.PS quick start: index the example knowledge base offline and show its status.
+    The SemanticCore.PS quick start: index the example knowledge base offline, show its status and search it.
 .DESCRIPTION
     Uses the Local provider (lexical feature hashing, no key, no network) in a fresh index under the
     system's temp directory, so it can run anywhere, any number of times. It uses only cmdlets that the
@@ -35,3 +35,10 @@ Get-BatchJob -Database $Database -Active | Sync-BatchJob -Database $Database -Wa
 Write-Host "`nStatus summary:"
 Get-ChunkStatus -Database $Database -Summary | Out-Default
 
+
+Write-Host "`nSearch: a question in your own words, answered from the index (keywords and meaning fused):"
+Search-SemanticIndex -Database $Database 'steps to rotate the batch key' -Top 3 | Out-Default
+
+Write-Host "The best hit, whole, with its place in the document:"
+$best = Search-SemanticIndex -Database $Database 'steps to rotate the batch key' -Top 1
+Write-Host "$($best.DocumentPath) > $($best.Section)`n$($best.Content)"

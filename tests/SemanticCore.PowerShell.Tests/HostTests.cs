@@ -11,7 +11,7 @@ public sealed class HostTests : IDisposable
     private readonly TestDirectory dir = new();
 
     [Fact]
-    public void Quick_start_runs_on_the_host_and_prints_the_status_summary()
+    public void Quick_start_runs_on_the_host_and_ends_with_a_search_that_finds_the_right_chunk()
     {
         var database = dir.Combine("quick.db");
 
@@ -22,6 +22,7 @@ public sealed class HostTests : IDisposable
         Assert.Contains("Unchanged", stdout);
         Assert.Matches(@"Total\s+\d+\s+3\s+100", stdout);
         Assert.Equal(3L, Db.Scalar<long>(database, "SELECT COUNT(*) FROM documents"));
+        Assert.Contains("rotate-batch-key.md > Rotating the batch API key > Rotate\n1. Create the new key in the console.", stdout.ReplaceLineEndings("\n"));
     }
 
     [Fact]
