@@ -121,10 +121,13 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
         var keyword = statistics.KeywordSearched
             ? string.Create(CultureInfo.InvariantCulture, $"keywords: {statistics.Chunks} chunks, Pending included")
             : "keywords: not searched";
+        var notReady = statistics.NotReady is { } count
+            ? string.Create(CultureInfo.InvariantCulture, $"{count} of {statistics.Chunks} chunks not Ready")
+            : "vectors not read";
         var semantic = statistics.VectorsScored is { } scored
             ? string.Create(CultureInfo.InvariantCulture,
-                $"meaning: {scored} vectors of {settings.Model}/{settings.Dimensions} scored {(statistics.FromCache ? "from the session cache" : "from the file")}, {statistics.NotReady} chunks skipped as not Ready")
-            : string.Create(CultureInfo.InvariantCulture, $"meaning: not scored ({statistics.NotReady} of {statistics.Chunks} chunks not Ready)");
+                $"meaning: {scored} vectors of {settings.Model}/{settings.Dimensions} scored {(statistics.FromCache ? "from the session cache" : "from the file")}, {notReady} (skipped)")
+            : $"meaning: not scored ({notReady})";
         WriteVerbose($"Searched {keyword}; {semantic}.");
     }
 }

@@ -34,20 +34,27 @@ public static class IndexSearch
         {
             float[]? queryVector = null;
             string? fallback = null;
-            // An index with nothing embedded yet answers from keywords without paying for a query embedding.
-            if (request.Mode != SearchMode.Keyword && HasSearchableVectors(index))
+            VectorSet? cached = null;
+            var fromCache = false;
+            if (request.Mode != SearchMode.Keyword)
             {
-                try
+                if (request.UseCache) cached = VectorCache.Get(index, cancellationToken, out fromCache);
+                // An index with nothing embedded yet answers from keywords without paying for a query embedding.
+                if (cached?.Count > 0 || (cached is null && VectorRows.Any(index.Connection, index.Settings)))
                 {
-                    queryVector = await embedder().EmbedQueryAsync(request.Query, cancellationToken).ConfigureAwait(false);
-                }
-                catch (SemanticCoreException ex) when (request.Mode == SearchMode.Hybrid)
-                {
-                    fallback = ex.Message;
+                    try
+                    {
+                        queryVector = await embedder().EmbedQueryAsync(request.Query, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SemanticCoreException ex) when (request.Mode == SearchMode.Hybrid)
+                    {
+                        fallback = ex.Message;
+                    }
                 }
             }
 
-            return Rank(index, request, match, queryVector, fallback, cancellationToken);
+            if (!request.UseCache) VectorCache.Evict(index.DatabasePath);
+            return Rank(index, request, match, queryVector, cached, fromCache, fallback, cancellationToken);
         }
         catch (SqliteException ex)
         {
@@ -55,8 +62,8 @@ public static class IndexSearch
         }
     }
 
-    private static SearchOutcome Rank(SemanticIndex index, SearchRequest request, string match, float[]? queryVector, string? fallback,
-        CancellationToken cancellationToken)
+    private static SearchOutcome Rank(SemanticIndex index, SearchRequest request, string match, float[]? queryVector, VectorSet? cached,
+        bool fromCache, string? fallback, CancellationToken cancellationToken)
     {
         var connection = index.Connection;
         var depth = request.Mode == SearchMode.Hybrid ? Math.Max(request.Top, FusionDepth) : request.Top;
@@ -65,8 +72,7 @@ public static class IndexSearch
 
         List<(long Id, double Score)>? keyword = null, semantic = null;
         long? scored = null;
-        long vectors = 0;
-        var fromCache = false;
+        long? vectors = cached?.Count;
         if (request.Mode != SearchMode.Semantic)
         {
             keyword = filter.MatchesNothing ? [] : KeywordRanking(connection, match, filter, depth);
@@ -81,17 +87,18 @@ public static class IndexSearch
             }
 
             var top = new TopScores(depth);
-            scored = request.UseCache
-                ? ScoreCached(index, queryVector, filter, top, out vectors, out fromCache, cancellationToken)
-                : ScoreFromFile(index, queryVector, filter, top, out vectors, cancellationToken);
+            if (cached is not null)
+            {
+                scored = cached.Score(queryVector, filter, top);
+            }
+            else
+            {
+                scored = ScoreFromFile(index, queryVector, filter, top, out var read, cancellationToken);
+                vectors = read;
+            }
+
             semantic = top.Ranked();
         }
-        else
-        {
-            vectors = VectorRows.Count(connection, index.Settings);
-        }
-
-        if (!request.UseCache) VectorCache.Evict(index.DatabasePath);
 
         var ranked = request.Mode switch
         {
@@ -112,9 +119,6 @@ public static class IndexSearch
         return new SearchOutcome(Hits(index, request.Query, kept), statistics);
     }
 
-    private static bool HasSearchableVectors(SemanticIndex index) =>
-        VectorRows.Count(index.Connection, index.Settings) > 0;
-
     private static List<(long Id, double Score)> KeywordRanking(SqliteConnection connection, string match, SearchFilter filter, int depth)
     {
         using var command = connection.CreateCommand();
@@ -133,14 +137,6 @@ public static class IndexSearch
         // FTS5's bm25() is negative, lower is better: shown as a positive score, higher is better.
         while (reader.Read()) ranking.Add((reader.GetInt64(0), -reader.GetDouble(1)));
         return ranking;
-    }
-
-    private static long ScoreCached(SemanticIndex index, float[] query, SearchFilter filter, TopScores top, out long vectors, out bool fromCache,
-        CancellationToken cancellationToken)
-    {
-        var set = VectorCache.Get(index, cancellationToken, out fromCache);
-        vectors = set.Count;
-        return set.Score(query, filter, top);
     }
 
     private static long ScoreFromFile(SemanticIndex index, float[] query, SearchFilter filter, TopScores top, out long vectors,

@@ -30,8 +30,8 @@ public sealed record SearchStatistics
     public bool KeywordSearched { get; init; }
     /// <summary>Vectors scored (within the filters), null when the query was not ranked by meaning.</summary>
     public long? VectorsScored { get; init; }
-    /// <summary>Chunks without a Ready vector of the index's model and dimension: not searchable by meaning yet.</summary>
-    public long NotReady { get; init; }
+    /// <summary>Chunks without a Ready vector of the index's model and dimension (not searchable by meaning yet); null when the vectors were not looked at.</summary>
+    public long? NotReady { get; init; }
     /// <summary>True when the vectors came from the session's cache instead of the file.</summary>
     public bool FromCache { get; init; }
     /// <summary>Why a Hybrid search answered from keywords alone; null when it did not.</summary>

@@ -19,6 +19,9 @@ internal static class VectorRows
     public static long Count(SqliteConnection connection, IndexSettings settings) =>
         (long)Sql.Scalar(connection, $"SELECT COUNT(*) {FromWhere}", Parameters(settings))!;
 
+    public static bool Any(SqliteConnection connection, IndexSettings settings) =>
+        (long)Sql.Scalar(connection, $"SELECT EXISTS (SELECT 1 {FromWhere})", Parameters(settings))! != 0;
+
     /// <summary>Calls <paramref name="visit"/> for each vector in chunk id order; returns how many it visited.</summary>
     public static long Read(SqliteConnection connection, IndexSettings settings, Visitor visit, CancellationToken cancellationToken)
     {
