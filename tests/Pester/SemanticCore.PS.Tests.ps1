@@ -65,3 +65,31 @@ Describe 'Update-SemanticSchema' {
         (Update-SemanticSchema -Database $Db).Steps | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Search-SemanticIndex' {
+    It 'finds the chunk of an exact phrase first, in every mode' {
+        foreach ($mode in 'Hybrid', 'Semantic', 'Keyword') {
+            $hit = Search-SemanticIndex 'Run the installer' -Mode $mode -Database $Db -Top 1
+            $hit.Content | Should -Match 'Run the installer'
+            $hit.Section | Should -Be 'Guide > Install'
+        }
+    }
+
+    It 'answers lines from Get-Content, and hits pipe into Get-ChunkStatus' {
+        Set-Content (Join-Path $TestDrive 'questions.txt') "installer`nsecond paragraph"
+        $hits = Get-Content (Join-Path $TestDrive 'questions.txt') | Search-SemanticIndex -Database $Db -Top 1
+        $hits.Query | Should -Be @('installer', 'second paragraph')
+        ($hits | Get-ChunkStatus).Id | Should -Be $hits.ChunkId
+    }
+
+    It 'searches hostile text as words and rejects a query without words by ErrorId' {
+        { Search-SemanticIndex '"installer AND (guide OR * -:' -Database $Db -ErrorAction Stop } | Should -Not -Throw
+        { Search-SemanticIndex '?!' -Database $Db -ErrorAction Stop } | Should -Throw -ErrorId 'SearchQueryEmpty,SemanticCore.PowerShell.SearchSemanticIndexCommand'
+    }
+
+    It 'fits its default view in 80 columns' {
+        $lines = Search-SemanticIndex 'installer' -Database $Db | Out-String -Width 80 -Stream
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+        $lines -match 'guide\.md' | Should -Not -BeNullOrEmpty
+    }
+}
