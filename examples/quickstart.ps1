@@ -37,8 +37,8 @@ Get-ChunkStatus -Database $Database -Summary | Out-Default
 
 
 Write-Host "`nSearch: a question in your own words, answered from the index (keywords and meaning fused):"
-Search-SemanticIndex -Database $Database 'steps to rotate the batch key' -Top 3 | Out-Default
+Search-SemanticIndex -Database $Database 'when can I delete the old batch key' -Top 3 | Out-Default
 
 Write-Host "The best hit, whole, with its place in the document:"
-$best = Search-SemanticIndex -Database $Database 'steps to rotate the batch key' -Top 1
+$best = Search-SemanticIndex -Database $Database 'when can I delete the old batch key' -Top 1
 Write-Host "$($best.DocumentPath) > $($best.Section)`n$($best.Content)"

@@ -415,7 +415,7 @@ public sealed partial class BatchLifecycleTests(ModuleFixture module) : IDisposa
         Assert.All(stored, r =>
         {
             var expected = reference[(string)r[0]!];
-            Assert.Equal("local-feature-hash-v1", r[2]);
+            Assert.Equal("local-feature-hash-v2", r[2]);
             Assert.Equal(expected[2], r[2]);
             Assert.Equal(expected[3], r[3]);
             var (a, b) = (Floats((byte[])r[1]!), Floats((byte[])expected[1]!));

@@ -112,7 +112,7 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
         foreach (var row in vectors)
         {
             Assert.Equal(256L, row[0]);
-            Assert.Equal("local-feature-hash-v1", row[1]);
+            Assert.Equal("local-feature-hash-v2", row[1]);
             var blob = (byte[])row[2]!;
             Assert.Equal(256 * 4, blob.Length);
             var floats = Enumerable.Range(0, 256).Select(i => BitConverter.ToSingle(blob, i * 4)).ToArray();

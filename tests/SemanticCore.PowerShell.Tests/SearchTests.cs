@@ -235,7 +235,7 @@ public sealed class SearchTests(ModuleFixture module) : IDisposable
         Assert.DoesNotContain(restore, ids);
         var chunks = Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks");
         Assert.Equal(chunks - 2, ids.Count);
-        Assert.Contains(run.Verbose, v => v.Contains($"{chunks - 2} vectors of local-feature-hash-v1/768 scored") && v.Contains($"2 of {chunks} chunks not Ready (skipped)"));
+        Assert.Contains(run.Verbose, v => v.Contains($"{chunks - 2} vectors of local-feature-hash-v2/768 scored") && v.Contains($"2 of {chunks} chunks not Ready (skipped)"));
     }
 
     [Fact]

@@ -20,7 +20,10 @@ public sealed class LocalEmbeddingProvider : IEmbeddingProvider
         if (settings.Provider != EmbeddingProviderKind.Local)
             throw new ArgumentException("The local embedder serves Local indexes only.", nameof(settings));
         Settings = settings;
+        isVersion2 = settings.Model == IndexSettings.DefaultLocalModel;
     }
+
+    private readonly bool isVersion2;
 
     public IndexSettings Settings { get; }
 
@@ -50,13 +53,32 @@ public sealed class LocalEmbeddingProvider : IEmbeddingProvider
             }
             else if (word.Length > 0)
             {
-                AddWord(vector, word.ToString());
+                Add(vector, word.ToString());
                 word.Clear();
             }
         }
 
-        if (word.Length > 0) AddWord(vector, word.ToString());
+        if (word.Length > 0) Add(vector, word.ToString());
+        if (isVersion2) Dampen(vector);
         return Vectors.Normalize(vector);
+    }
+
+    private void Add(float[] vector, string word)
+    {
+        if (!isVersion2)
+        {
+            AddWord(vector, word);
+            return;
+        }
+
+        if (StopWords.Contains(word)) return;
+        AddWord(vector, LightStemmer.Stem(word));
+    }
+
+    /// <summary>Sublinear term frequency (as in TF-IDF's log scaling): a word said ten times is not ten times the topic.</summary>
+    private static void Dampen(float[] vector)
+    {
+        for (var i = 0; i < vector.Length; i++) vector[i] = MathF.CopySign(MathF.Log(1 + MathF.Abs(vector[i])), vector[i]);
     }
 
     private void AddWord(float[] vector, string word)

@@ -16,9 +16,6 @@ internal static class VectorRows
 {
     public delegate void Visitor(in VectorOwner owner, ReadOnlySpan<float> vector);
 
-    public static long Count(SqliteConnection connection, IndexSettings settings) =>
-        (long)Sql.Scalar(connection, $"SELECT COUNT(*) {FromWhere}", Parameters(settings))!;
-
     public static bool Any(SqliteConnection connection, IndexSettings settings) =>
         (long)Sql.Scalar(connection, $"SELECT EXISTS (SELECT 1 {FromWhere})", Parameters(settings))! != 0;
 
@@ -26,7 +23,7 @@ internal static class VectorRows
     public static long Read(SqliteConnection connection, IndexSettings settings, Visitor visit, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT v.chunk_id, c.document_id, c.chunk_type, c.language, v.vector {FromWhere} ORDER BY v.chunk_id";
+        command.CommandText = $"SELECT c.id, c.document_id, c.chunk_type, c.language, v.vector {FromWhere} ORDER BY c.id";
         foreach (var (name, value) in Parameters(settings)) command.Parameters.AddWithValue(name, value);
         var bytes = new byte[settings.Dimensions * sizeof(float)];
         var vector = new float[settings.Dimensions];
@@ -50,9 +47,10 @@ internal static class VectorRows
         return visited;
     }
 
+    // CROSS JOIN keeps chunks outside: Ready ids in order from ix_chunks_searchable, each vector found by its key.
     private const string FromWhere = """
-        FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id
-        WHERE c.embedding_status = 'Ready' AND v.model = $model AND v.dimensions = $dimensions
+        FROM chunks c CROSS JOIN chunk_vectors v
+        WHERE c.embedding_status = 'Ready' AND v.chunk_id = c.id AND v.model = $model AND v.dimensions = $dimensions
         """;
 
     private static (string, object?)[] Parameters(IndexSettings settings) => [("$model", settings.Model), ("$dimensions", settings.Dimensions)];
@@ -71,7 +69,7 @@ internal static class VectorRows
 /// </summary>
 internal sealed class VectorSet
 {
-    private const int VectorsPerBlock = 16_384;
+    private const int VectorsPerBlock = 4_096;
 
     private readonly List<float[]> blocks = [];
     private readonly List<VectorOwner> owners = [];
@@ -93,10 +91,9 @@ internal sealed class VectorSet
     {
         using var snapshot = connection.BeginTransaction(deferred: true);
         var set = new VectorSet(DataVersion.Read(connection), settings.Dimensions);
-        set.owners.Capacity = (int)VectorRows.Count(connection, settings);
         VectorRows.Read(connection, settings, set.Add, cancellationToken);
-        set.owners.TrimExcess();
         snapshot.Commit();
+        set.TrimLastBlock();
         return set;
     }
 
@@ -121,17 +118,19 @@ internal sealed class VectorSet
     private void Add(in VectorOwner owner, ReadOnlySpan<float> vector)
     {
         var slot = owners.Count % VectorsPerBlock;
-        // The last block is only as large as the vectors counted before reading need.
-        if (slot == 0) blocks.Add(new float[Math.Clamp(owners.Capacity - owners.Count, 1, VectorsPerBlock) * Dimensions]);
-        var block = blocks[^1];
-        if (block.Length < (slot + 1) * Dimensions)
-        {
-            Array.Resize(ref block, VectorsPerBlock * Dimensions);
-            blocks[^1] = block;
-        }
-
-        vector.CopyTo(block.AsSpan(slot * Dimensions));
+        if (slot == 0) blocks.Add(new float[VectorsPerBlock * Dimensions]);
+        vector.CopyTo(blocks[^1].AsSpan(slot * Dimensions));
         owners.Add(owner);
+    }
+
+    private void TrimLastBlock()
+    {
+        owners.TrimExcess();
+        var used = owners.Count % VectorsPerBlock;
+        if (used == 0) return;
+        var last = blocks[^1];
+        Array.Resize(ref last, used * Dimensions);
+        blocks[^1] = last;
     }
 }
 

@@ -11,7 +11,8 @@ public enum EmbeddingProviderKind
 public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model, int Dimensions)
 {
     public const string DefaultGeminiModel = "gemini-embedding-001";
-    public const string DefaultLocalModel = "local-feature-hash-v1";
+    /// <summary>Version 2 drops stop words and dampens repeated words; indexes of version 1 (or any other name) keep version 1's vectors.</summary>
+    public const string DefaultLocalModel = "local-feature-hash-v2";
     public const int DefaultDimensions = 768;
 
     public static IndexSettings Default { get; } = new(EmbeddingProviderKind.Gemini, DefaultGeminiModel, DefaultDimensions);
