@@ -7,8 +7,8 @@ namespace SemanticCore.Gemini;
 
 /// <summary>
 /// Streams the JSONL output of a batch job line by line. Memory is one line (a pooled buffer that
-/// grows to the longest line) plus one vector; floats are parsed from the UTF-8 bytes with
-/// <see cref="Utf8JsonReader.GetSingle"/>, never through strings. A bad line never throws: it comes
+/// grows to the longest line) plus one vector; floats are parsed from the UTF-8 bytes
+/// (<see cref="JsonFloat"/>, else <see cref="Utf8JsonReader.GetSingle"/>), never through strings. A bad line never throws: it comes
 /// back as <see cref="BatchOutputLine.IsMalformed"/> and the rest of the file is still read.
 /// Output order is not guaranteed by the service: match lines by <see cref="BatchOutputLine.Key"/>.
 /// </summary>
@@ -245,7 +245,10 @@ public static class BatchOutputReader
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
                     if (count == _floats.Length) Array.Resize(ref _floats, _floats.Length * 2);
-                    _floats[count++] = reader.GetSingle(); // throws on a non-number: the line is malformed
+                    // GetSingle decides what the fast parser leaves, and throws on a non-number: the line is malformed.
+                    _floats[count++] = reader.TokenType == JsonTokenType.Number && JsonFloat.TryParse(reader.ValueSpan, out var value)
+                        ? value
+                        : reader.GetSingle();
                 }
 
                 values = _floats.AsSpan(0, count).ToArray();
