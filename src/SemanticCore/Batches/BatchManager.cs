@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using SemanticCore.Chunking;
 using SemanticCore.Gemini;
 using SemanticCore.Model;
@@ -31,6 +33,9 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
 
     /// <summary>Output lines applied per transaction: bounded memory and short write locks.</summary>
     public const int LinesPerTransaction = 2_000;
+
+    /// <summary>Parsed groups that may wait for the writer (each holds up to <see cref="LinesPerTransaction"/> vectors).</summary>
+    private const int GroupsAhead = 2;
 
     private const int LinesPerProgress = 1_000;
 
@@ -291,19 +296,13 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         if (remote.ResponsesFileName is { } output)
         {
             await using var stream = await service.OpenResultsAsync(output, cancellationToken).ConfigureAwait(false);
-            var group = new List<BatchOutputLine>(LinesPerTransaction);
-            long read = 0;
-            await foreach (var line in BatchOutputReader.ReadAsync(stream, cancellationToken).ConfigureAwait(false))
+            long applied = 0;
+            await foreach (var group in ReadGroupsAsync(stream, cancellationToken).ConfigureAwait(false))
             {
-                group.Add(line);
-                if (group.Count < LinesPerTransaction) continue;
                 applier.Apply(group);
-                read += group.Count;
-                group.Clear();
-                progress?.Report(new OperationProgress(activity, $"Storing results: {read:N0} of {job.Requests:N0}", OperationProgress.Percent(read, job.Requests)));
+                applied += group.Count;
+                progress?.Report(new OperationProgress(activity, $"Storing results: {applied:N0} of {job.Requests:N0}", OperationProgress.Percent(applied, job.Requests)));
             }
-
-            applier.Apply(group);
         }
 
         applier.ApplyMissing();
@@ -313,6 +312,55 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             foreach (var file in new[] { job.InputFile ?? remote.InputFileName, remote.ResponsesFileName })
             {
                 if (file is not null) await DeleteQuietlyAsync(file, warnings, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The output's lines in groups of <see cref="LinesPerTransaction"/>, parsed on another thread while the
+    /// caller stores the previous group: parsing the floats and writing SQLite each keep one core busy.
+    /// At most <see cref="GroupsAhead"/> groups wait, so memory stays bounded whatever the file's size.
+    /// </summary>
+    private static async IAsyncEnumerable<List<BatchOutputLine>> ReadGroupsAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var groups = Channel.CreateBounded<List<BatchOutputLine>>(new BoundedChannelOptions(GroupsAhead) { SingleReader = true, SingleWriter = true });
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                var group = new List<BatchOutputLine>(LinesPerTransaction);
+                await foreach (var line in BatchOutputReader.ReadAsync(stream, stop.Token).ConfigureAwait(false))
+                {
+                    group.Add(line);
+                    if (group.Count < LinesPerTransaction) continue;
+                    await groups.Writer.WriteAsync(group, stop.Token).ConfigureAwait(false);
+                    group = new List<BatchOutputLine>(LinesPerTransaction);
+                }
+
+                if (group.Count > 0) await groups.Writer.WriteAsync(group, stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                groups.Writer.Complete(); // a failure is rethrown below, as itself
+            }
+        }, stop.Token);
+
+        try
+        {
+            await foreach (var group in groups.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false)) yield return group;
+        }
+        finally
+        {
+            // Done, or the caller stopped early (a failure while storing): stop reading, and let the caller's error stand.
+            // A read failure is rethrown here, as itself: the sync ends before the missing lines are retried.
+            stop.Cancel();
+            try
+            {
+                await reading.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
             }
         }
     }
