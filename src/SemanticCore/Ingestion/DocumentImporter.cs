@@ -66,7 +66,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         stored = DocumentStore.FindDocument(connection, path);
         var plan = ChunkPlan.Make(stored is null ? [] : DocumentStore.ChunkKeys(connection, stored.Id), chunked.Chunks);
         var now = Timestamps.Now();
-        var documentId = DocumentStore.UpsertDocument(connection, path, chunked.Title, document.ContentHash, ChunkerVersion, now);
+        var documentId = DocumentStore.SaveDocument(connection, stored?.Id, path, chunked.Title, document.ContentHash, ChunkerVersion, now);
         DocumentStore.DeleteChunks(connection, plan.Removed);
         DocumentStore.MoveChunks(connection, plan.Moved, now);
         DocumentStore.InsertChunks(connection, documentId, plan.Added, vectors, index.Settings, now);

@@ -61,24 +61,31 @@ internal static class DocumentStore
         return (reader.GetInt32(0), reader.GetInt32(1));
     }
 
-    public static long UpsertDocument(SqliteConnection connection, string path, string title, string contentHash, string chunker, string now)
+    /// <summary>Stores a document's row: a new one (<paramref name="existingId"/> null) or an update of its own.</summary>
+    public static long SaveDocument(SqliteConnection connection, long? existingId, string path, string title, string contentHash, string chunker, string now)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        if (existingId is { } id)
+        {
+            Sql.Execute(connection, """
+                UPDATE documents SET title = $title, content_hash = $hash,
+                    metadata = json_set(COALESCE(metadata, '{}'), '$.chunker', $chunker), updated_at = $now
+                WHERE id = $id
+                """, ("$id", id), ("$title", title), ("$hash", contentHash), ("$chunker", chunker), ("$now", now));
+            return id;
+        }
+
+        Sql.Execute(connection, """
             INSERT INTO documents (source_path, title, content_hash, metadata, created_at, updated_at)
             VALUES ($path, $title, $hash, json_object('chunker', $chunker), $now, $now)
-            ON CONFLICT (source_path) DO UPDATE SET
-                title = excluded.title, content_hash = excluded.content_hash,
-                metadata = json_set(COALESCE(documents.metadata, '{}'), '$.chunker', $chunker), updated_at = excluded.updated_at
-            RETURNING id
-            """;
-        command.Parameters.AddWithValue("$path", path);
-        command.Parameters.AddWithValue("$title", title);
-        command.Parameters.AddWithValue("$hash", contentHash);
-        command.Parameters.AddWithValue("$chunker", chunker);
-        command.Parameters.AddWithValue("$now", now);
-        return (long)command.ExecuteScalar()!;
+            """, ("$path", path), ("$title", title), ("$hash", contentHash), ("$chunker", chunker), ("$now", now));
+        return LastInsertedId(connection);
     }
+
+    /// <summary>
+    /// The rowid the connection's last INSERT made. Used instead of INSERT ... RETURNING, which makes SQLite
+    /// keep a statement journal per insert (spilled to a temporary file: a write per document).
+    /// </summary>
+    private static long LastInsertedId(SqliteConnection connection) => SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
 
     public static void DeleteChunks(SqliteConnection connection, IEnumerable<long> ids)
     {
@@ -116,7 +123,6 @@ internal static class DocumentStore
             INSERT INTO chunks (document_id, ordinal, content, chunk_type, language, metadata, content_hash,
                                 embedding_status, retry_count, created_at, updated_at)
             VALUES ($doc, $ordinal, $content, $type, $language, $metadata, $hash, $status, 0, $now, $now)
-            RETURNING id
             """;
         insert.Parameters.AddWithValue("$doc", documentId);
         insert.Parameters.AddWithValue("$now", now);
@@ -139,8 +145,8 @@ internal static class DocumentStore
             metadata.Value = ChunkMetadata(draft);
             hash.Value = draft.ContentHash;
             status.Value = (vector is null ? EmbeddingStatus.Pending : EmbeddingStatus.Ready).ToString();
-            var id = (long)insert.ExecuteScalar()!;
-            if (vector is not null) VectorStore.Insert(vectorInsert, id, vector);
+            insert.ExecuteNonQuery();
+            if (vector is not null) VectorStore.Insert(vectorInsert, LastInsertedId(connection), vector);
         }
     }
 
