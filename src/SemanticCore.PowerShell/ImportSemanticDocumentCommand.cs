@@ -62,12 +62,19 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
 
     protected override void EndProcessing()
     {
+        foreach (var (importer, _) in importers.Values) WriteCommitted(importer);
         if (processed > 0)
         {
             WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", "Done") { RecordType = ProgressRecordType.Completed });
         }
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        // Before the indexes close: what was queued and not committed (Ctrl+C, a terminating error) is rolled back.
+        if (disposing) foreach (var (importer, _) in importers.Values) importer.Dispose();
+        base.Dispose(disposing);
+    }
 
     private void Import(string file)
     {
@@ -83,9 +90,16 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
 
         try
         {
-            var result = Await(importer.ImportAsync(file, embedder, Cancellation));
-            WriteVerbose($"{result.Status}: {file} ({result.Chunks} chunks: {result.Added} added, {result.Kept} kept, {result.Removed} removed, {result.Pending} pending)");
-            WriteObject(result);
+            if (embedder is null)
+            {
+                // Async: many files share a transaction; their results are written once it is committed.
+                importer.Queue(file);
+                if (importer.CommitDue) WriteCommitted(importer);
+            }
+            else
+            {
+                WriteResult(Await(importer.ImportAsync(file, embedder, Cancellation)));
+            }
         }
         catch (SemanticCoreException ex)
         {
@@ -95,6 +109,28 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         {
             throw new PipelineStoppedException();
         }
+    }
+
+    private void WriteCommitted(DocumentImporter importer)
+    {
+        IReadOnlyList<ImportResult> results;
+        try
+        {
+            results = importer.Commit();
+        }
+        catch (SemanticCoreException ex)
+        {
+            WriteError(Errors.From(ex, ResolveDatabasePath()));
+            return;
+        }
+
+        foreach (var result in results) WriteResult(result);
+    }
+
+    private void WriteResult(ImportResult result)
+    {
+        WriteVerbose($"{result.Status}: {result.Path} ({result.Chunks} chunks: {result.Added} added, {result.Kept} kept, {result.Removed} removed, {result.Pending} pending)");
+        WriteObject(result);
     }
 
     private IndexSettingsRequest SettingsRequest() => new(

@@ -342,5 +342,41 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
         Assert.Single(run.Progress.Select(p => p.ActivityId).Distinct());
     }
 
+    [Fact]
+    public void Async_imports_share_transactions_and_a_file_that_cannot_be_stored_fails_alone()
+    {
+        for (var i = 0; i < 30; i++) dir.Write($"kb/doc-{i:D2}.md", $"# Doc {i}\n\nText of document {i}.");
+        dir.Write("kb/doc-13-bad.md", "# Bad\n\nThis one the index refuses.");
+        using var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument kb/doc-00.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+        // Any SQLite failure while storing one document (a lock held too long, a full disk) behaves like this refusal.
+        Db.Execute(Database, "CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN new.source_path LIKE '%bad.md' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+
+        var run = ps.Run("Import-SemanticDocument kb/*.md -Database index.db -Mode Async");
+
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("DatabaseWriteFailed", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(dir.Combine("kb", "doc-13-bad.md"), error.TargetObject);
+        Assert.Equal(30, run.Output.Count);
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => dir.Combine("kb", $"doc-{i:D2}.md")), run.Output.Select(r => r.Text("Path")));
+        Assert.Equal(30L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM documents"));
+        Assert.Equal(0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE document_id IS NULL OR document_id NOT IN (SELECT id FROM documents)"));
+    }
+
+    [Fact]
+    public void A_pipeline_that_fails_before_its_end_stores_none_of_the_files_it_did_not_report()
+    {
+        for (var i = 0; i < 5; i++) dir.Write($"kb/doc-{i}.md", $"# Doc {i}\n\nText {i}.");
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("& { 'kb/doc-0.md'; 'kb/doc-1.md'; throw 'the upstream command failed' } | Import-SemanticDocument -Database index.db -Provider Local -Mode Async");
+
+        Assert.NotNull(run.Terminating);
+        Assert.Empty(run.Output);
+        Assert.Equal(0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM documents"));
+        var again = ps.Run("'kb/doc-0.md', 'kb/doc-1.md' | Import-SemanticDocument -Database index.db -Mode Async").AssertNoErrors();
+        Assert.All(again.Output, r => Assert.Equal("Added", r.Text("Status")));
+    }
+
     public void Dispose() => dir.Dispose();
 }

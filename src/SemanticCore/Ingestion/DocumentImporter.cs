@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
 using SemanticCore.Chunking;
 using SemanticCore.Embedding;
 using SemanticCore.Model;
@@ -11,71 +13,176 @@ namespace SemanticCore.Ingestion;
 /// the new ones (Pending, or embedded now in Sync mode) and removes the ones that disappeared.
 /// Text that was already embedded is never paid for again.
 /// </summary>
-public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? options = null)
+/// <remarks>
+/// Queued imports (<see cref="Queue"/>, Async mode) share one transaction over many files, each under
+/// its own savepoint: a commit per small file would cost more than the file (and leave the keyword
+/// index a segment per file to merge). Nothing of a queued file is visible to others, or reported,
+/// before <see cref="Commit"/>; disposing the importer without it rolls them back.
+/// </remarks>
+public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? options = null) : IDisposable
 {
     /// <summary>Bumped when chunking changes, so re-importing an unchanged file re-chunks it once.</summary>
     public const string ChunkerVersion = "1";
 
-    private readonly ChunkingOptions options = options ?? ChunkingOptions.Default;
+    /// <summary>How many queued files, or how long, one transaction holds before it is due for a commit.</summary>
+    public const int FilesPerTransaction = 500;
+    public static readonly TimeSpan TransactionTime = TimeSpan.FromMilliseconds(500);
 
+    private readonly ChunkingOptions options = options ?? ChunkingOptions.Default;
+    private readonly List<ImportResult> queued = [];
+    private SqliteTransaction? shared;
+    private long sharedSince;
+
+    /// <summary>True when the queued files should be committed now (count or time).</summary>
+    public bool CommitDue => queued.Count >= FilesPerTransaction || (shared is not null && Stopwatch.GetElapsedTime(sharedSince) >= TransactionTime);
+
+    /// <summary>Imports a file in its own transaction, embedding its new chunks first when an embedder is given (Sync).</summary>
     /// <param name="path">The document's full path.</param>
     /// <param name="embedder">Embeds new chunks now (Sync); null leaves them Pending for a batch flush (Async).</param>
     public async Task<ImportResult> ImportAsync(string path, IEmbeddingProvider? embedder, CancellationToken cancellationToken)
     {
+        if (queued.Count > 0) throw new InvalidOperationException("Commit the queued files before importing one in its own transaction.");
         try
         {
-            return await ImportCoreAsync(path, embedder, cancellationToken).ConfigureAwait(false);
+            var document = DocumentReader.Read(path);
+            if (Unchanged(path, document) is { } unchanged) return unchanged;
+            var chunked = Chunk(path, document);
+
+            // Embed outside the write transaction: a slow network must not hold the database lock.
+            var vectors = embedder is null ? [] : await EmbedAsync(path, chunked, embedder, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            using var transaction = index.Connection.BeginTransaction();
+            var result = Store(path, document, chunked, vectors);
+            transaction.Commit();
+            return result;
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        catch (SqliteException ex)
         {
-            // Locked past the busy timeout, disk full, I/O error: this document is not imported (its transaction rolled back).
-            throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
-                $"Could not store '{path}' in the index '{index.DatabasePath}': {ex.Message}", ex);
+            throw WriteFailed(path, ex);
         }
     }
 
-    private async Task<ImportResult> ImportCoreAsync(string path, IEmbeddingProvider? embedder, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a file's chunks as Pending in the shared transaction (Async mode). Its result comes from
+    /// <see cref="Commit"/>; a failure of this file alone (unreadable, SQLite) is thrown here and leaves
+    /// the other queued files as they are.
+    /// </summary>
+    public void Queue(string path)
     {
         var document = DocumentReader.Read(path);
-        var connection = index.Connection;
-
-        var stored = DocumentStore.FindDocument(connection, path);
-        if (stored is not null && stored.ContentHash == document.ContentHash && stored.Chunker == ChunkerVersion)
+        if (Unchanged(path, document) is { } unchanged)
         {
-            return Result(stored.Id, path, TitleOf(stored.Id), ImportStatus.Unchanged, default);
+            queued.Add(unchanged);
+            return;
         }
 
-        var chunked = DocumentChunker.Chunk(document.Text, Path.GetExtension(path), Path.GetFileNameWithoutExtension(path), options);
+        var chunked = Chunk(path, document);
 
-        // Embed outside the write transaction: a slow network must not hold the database lock.
-        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        if (embedder is not null)
+        if (shared is null)
         {
-            var existing = stored is null ? [] : DocumentStore.ChunkKeys(connection, stored.Id);
-            var toEmbed = ChunkPlan.Make(existing, chunked.Chunks).Added.DistinctBy(d => d.ContentHash).ToList();
-            if (toEmbed.Count > 0)
+            shared = index.Connection.BeginTransaction();
+            sharedSince = Stopwatch.GetTimestamp();
+        }
+
+        const string savepoint = "document";
+        shared.Save(savepoint);
+        try
+        {
+            queued.Add(Store(path, document, chunked, []));
+            shared.Release(savepoint);
+        }
+        catch (SqliteException ex)
+        {
+            try
             {
-                var embedded = await embedder.EmbedDocumentsAsync(toEmbed.Select(d => d.VectorSource).ToList(), cancellationToken).ConfigureAwait(false);
-                for (var i = 0; i < toEmbed.Count; i++) vectors[toEmbed[i].ContentHash] = embedded[i];
+                shared.Rollback(savepoint);
+                shared.Release(savepoint);
+            }
+            catch (SqliteException)
+            {
+                // The transaction itself is gone (SQLite rolled it back): the queued files are lost with it and
+                // Commit reports them.
+            }
+
+            throw WriteFailed(path, ex);
+        }
+    }
+
+    /// <summary>Commits the queued files and returns their results, in the order they were queued.</summary>
+    /// <exception cref="SemanticCoreException">DatabaseWriteFailed: nothing queued was stored.</exception>
+    public IReadOnlyList<ImportResult> Commit()
+    {
+        var results = queued.ToList();
+        queued.Clear();
+        var transaction = shared;
+        shared = null;
+        if (transaction is null) return results;
+        using (transaction)
+        {
+            try
+            {
+                transaction.Commit();
+            }
+            catch (SqliteException ex)
+            {
+                throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
+                    $"Could not store {results.Count} document(s) in the index '{index.DatabasePath}' ({string.Join(", ", results.Take(3).Select(r => r.Path))}{(results.Count > 3 ? ", ..." : "")}): {ex.Message}", ex);
             }
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        using var transaction = connection.BeginTransaction();
+        return results;
+    }
+
+    /// <summary>Rolls back what was queued and not committed.</summary>
+    public void Dispose()
+    {
+        queued.Clear();
+        shared?.Dispose();
+        shared = null;
+    }
+
+    /// <summary>The result of a file that did not change since its last import (nothing to write), else null.</summary>
+    private ImportResult? Unchanged(string path, DocumentText document) =>
+        DocumentStore.FindDocument(index.Connection, path) is { } stored && stored.ContentHash == document.ContentHash && stored.Chunker == ChunkerVersion
+            ? Result(stored.Id, path, TitleOf(stored.Id), ImportStatus.Unchanged, default)
+            : null;
+
+    private ChunkedDocument Chunk(string path, DocumentText document) =>
+        DocumentChunker.Chunk(document.Text, Path.GetExtension(path), Path.GetFileNameWithoutExtension(path), options);
+
+    private async Task<Dictionary<string, float[]>> EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, CancellationToken cancellationToken)
+    {
+        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var stored = DocumentStore.FindDocument(index.Connection, path);
+        var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
+        var toEmbed = ChunkPlan.Make(existing, chunked.Chunks).Added.DistinctBy(d => d.ContentHash).ToList();
+        if (toEmbed.Count == 0) return vectors;
+        var embedded = await embedder.EmbedDocumentsAsync(toEmbed.Select(d => d.VectorSource).ToList(), cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < toEmbed.Count; i++) vectors[toEmbed[i].ContentHash] = embedded[i];
+        return vectors;
+    }
+
+    /// <summary>Writes the document and its chunk changes; the caller holds the transaction.</summary>
+    private ImportResult Store(string path, DocumentText document, ChunkedDocument chunked, Dictionary<string, float[]> vectors)
+    {
+        var connection = index.Connection;
         // Planned again inside the transaction: another process may have imported the file meanwhile.
-        stored = DocumentStore.FindDocument(connection, path);
+        var stored = DocumentStore.FindDocument(connection, path);
         var plan = ChunkPlan.Make(stored is null ? [] : DocumentStore.ChunkKeys(connection, stored.Id), chunked.Chunks);
         var now = Timestamps.Now();
         var documentId = DocumentStore.SaveDocument(connection, stored?.Id, path, chunked.Title, document.ContentHash, ChunkerVersion, now);
         DocumentStore.DeleteChunks(connection, plan.Removed);
         DocumentStore.MoveChunks(connection, plan.Moved, now);
         DocumentStore.InsertChunks(connection, documentId, plan.Added, vectors, index.Settings, now);
-        transaction.Commit();
 
         var status = stored is null ? ImportStatus.Added : ImportStatus.Updated;
         var embeddedCount = plan.Added.Count(d => vectors.ContainsKey(d.ContentHash));
         return Result(documentId, path, chunked.Title, status, (plan.Added.Count, plan.Kept, plan.Removed.Count, embeddedCount));
     }
+
+    private SemanticCoreException WriteFailed(string path, SqliteException ex) =>
+        // Locked past the busy timeout, disk full, I/O error: this document is not imported (its changes rolled back).
+        new("DatabaseWriteFailed", FailureKind.ResourceUnavailable, $"Could not store '{path}' in the index '{index.DatabasePath}': {ex.Message}", ex);
 
     private ImportResult Result(long id, string path, string title, ImportStatus status, (int Added, int Kept, int Removed, int Embedded) change)
     {
