@@ -15,6 +15,9 @@ internal static class Program
     [
         new SearchScenario(),
         new QualityScenario(),
+        new ImportScenario(),
+        new FlushScenario(),
+        new ApplyScenario(),
     ];
 
     private static async Task<int> Main(string[] args)

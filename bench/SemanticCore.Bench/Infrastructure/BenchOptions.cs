@@ -75,4 +75,16 @@ internal sealed class BenchOptions
 
         return value;
     }
+
+    /// <summary>A decimal option (invariant culture): the value given, else <paramref name="defaultValue"/>.</summary>
+    public double Double(string name, double defaultValue, double min, double max)
+    {
+        if (String(name) is not { } text) return defaultValue;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw new UsageException($"The option '--{name}' needs a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not '{text}'.");
+        }
+
+        return value;
+    }
 }

@@ -100,6 +100,9 @@ internal sealed class MemoryScope
         return new MemoryUse(peak / Mb, (managed - managedAtStart) / Mb);
     }
 
+    /// <summary>Starts a new high-water mark of the working set (for one timed call); false where that is not possible.</summary>
+    public static bool ResetPeak() => TryResetPeakWorkingSet();
+
     public static long PeakWorkingSetBytes()
     {
         using var process = Process.GetCurrentProcess();

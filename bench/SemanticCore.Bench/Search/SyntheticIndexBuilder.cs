@@ -17,6 +17,8 @@ internal sealed record SyntheticIndex(string Path, int Documents, int Chunks, in
 /// Fills a new Local index with generated documents, Ready chunks and random unit vectors, deterministically
 /// (fixed seed), through plain SQL: the core creates the schema, this inserts the rows as the importer would
 /// store them (the FTS5 triggers index the text as it goes), in one transaction per 5,000 chunks.
+/// With <c>pendingForBatch</c> it makes a Gemini index instead, its chunks Pending and without vectors, as an
+/// Async import leaves them for Invoke-BatchFlush (the same documents and texts as for the same seed otherwise).
 /// </summary>
 internal static class SyntheticIndexBuilder
 {
@@ -25,11 +27,13 @@ internal static class SyntheticIndexBuilder
     private const int RowsPerTransaction = 5_000;
     private const int MinWords = 60, MaxWords = 150;
 
-    public static SyntheticIndex Build(string path, int chunks, int dimensions, int seed, SyntheticCorpus corpus, TextWriter log)
+    public static SyntheticIndex Build(string path, int chunks, int dimensions, int seed, SyntheticCorpus corpus, TextWriter log, bool pendingForBatch = false)
     {
         var start = Stopwatch.GetTimestamp();
         IndexSettings settings;
-        using (var index = SemanticIndex.Open(path, createIfMissing: true, new IndexSettingsRequest(EmbeddingProviderKind.Local, null, dimensions)))
+        var provider = pendingForBatch ? EmbeddingProviderKind.Gemini : EmbeddingProviderKind.Local;
+        var status = pendingForBatch ? "Pending" : "Ready";
+        using (var index = SemanticIndex.Open(path, createIfMissing: true, new IndexSettingsRequest(provider, null, dimensions)))
         {
             settings = index.Settings;
         }
@@ -65,10 +69,10 @@ internal static class SyntheticIndexBuilder
             transaction.Commit();
         }
 
-        using var chunkInsert = Command(connection, """
+        using var chunkInsert = Command(connection, $"""
             INSERT INTO chunks (id, document_id, ordinal, content, chunk_type, language, metadata, content_hash,
                                 embedding_status, retry_count, created_at, updated_at)
-            VALUES ($id, $doc, $ordinal, $content, 'text', NULL, $metadata, $hash, 'Ready', 0, $now, $now)
+            VALUES ($id, $doc, $ordinal, $content, 'text', NULL, $metadata, $hash, '{status}', 0, $now, $now)
             """, "$id", "$doc", "$ordinal", "$content", "$metadata", "$hash", "$now");
         using var vectorInsert = Command(connection, """
             INSERT INTO chunk_vectors (chunk_id, model, dimensions, vector, created_at)
@@ -96,6 +100,7 @@ internal static class SyntheticIndexBuilder
                 var vectorSource = VectorText.Build(titles[document], breadcrumbs, ChunkType.Text, null, content, ChunkingOptions.Default);
                 Bind(chunkInsert, i + 1, document + 1, ordinal, content, Metadata(vectorSource, breadcrumbs), Sha256Hex(vectorSource), now);
                 chunkInsert.ExecuteNonQuery();
+                if (pendingForBatch) continue;
 
                 RandomUnitVector(vectorRandom, vector);
                 MemoryMarshal.AsBytes(vector.AsSpan()).CopyTo(blob); // float32; the bench runs on little-endian machines

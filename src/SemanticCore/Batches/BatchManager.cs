@@ -32,7 +32,13 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     public static readonly TimeSpan UncertainCreateGrace = TimeSpan.FromMinutes(10);
 
     /// <summary>Output lines applied per transaction: bounded memory and short write locks.</summary>
-    public const int LinesPerTransaction = 2_000;
+    public const int LinesPerTransaction = 5_000;
+
+    /// <summary>
+    /// SQLite's page cache while a sync stores results (its default is 2 MB): the service writes results in
+    /// no particular order, so each group touches rows and vector pages all over the file.
+    /// </summary>
+    private const long SyncPageCacheBytes = 64L * 1024 * 1024;
 
     /// <summary>Parsed groups that may wait for the writer (each holds up to <see cref="LinesPerTransaction"/> vectors).</summary>
     private const int GroupsAhead = 2;
@@ -296,6 +302,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         if (remote.ResponsesFileName is { } output)
         {
             await using var stream = await service.OpenResultsAsync(output, cancellationToken).ConfigureAwait(false);
+            using var cache = PageCache.Enlarge(index.Connection, SyncPageCacheBytes);
             long applied = 0;
             await foreach (var group in ReadGroupsAsync(stream, cancellationToken).ConfigureAwait(false))
             {

@@ -18,16 +18,21 @@ public static class Vectors
     public static byte[] ToBlob(ReadOnlySpan<float> vector)
     {
         var blob = new byte[vector.Length * sizeof(float)];
+        CopyToBlob(vector, blob);
+        return blob;
+    }
+
+    /// <summary>Writes a vector in the stored form into <paramref name="blob"/> (4 bytes a float) without allocating.</summary>
+    public static void CopyToBlob(ReadOnlySpan<float> vector, Span<byte> blob)
+    {
         if (BitConverter.IsLittleEndian)
         {
             MemoryMarshal.AsBytes(vector).CopyTo(blob);
         }
         else
         {
-            for (var i = 0; i < vector.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(blob.AsSpan(i * 4), vector[i]);
+            for (var i = 0; i < vector.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(blob[(i * 4)..], vector[i]);
         }
-
-        return blob;
     }
 
     public static float[] FromBlob(ReadOnlySpan<byte> blob)

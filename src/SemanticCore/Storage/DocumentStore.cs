@@ -191,7 +191,10 @@ internal static class VectorStore
     public static void Insert(SqliteCommand command, long chunkId, float[] vector)
     {
         command.Parameters["$chunk"].Value = chunkId;
-        command.Parameters["$vector"].Value = Vectors.ToBlob(vector);
+        var blob = command.Parameters["$vector"];
+        // One buffer per command: SQLite copies the bound BLOB, so it can be refilled for the next row.
+        if (blob.Value is not byte[] buffer || buffer.Length != vector.Length * sizeof(float)) blob.Value = buffer = new byte[vector.Length * sizeof(float)];
+        Vectors.CopyToBlob(vector, buffer);
         command.ExecuteNonQuery();
     }
 }

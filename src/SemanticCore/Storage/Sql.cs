@@ -25,3 +25,26 @@ internal static class Sql
         return command;
     }
 }
+
+/// <summary>A larger SQLite page cache for one connection, for the duration of a bulk write; disposing restores the previous size.</summary>
+internal sealed class PageCache : IDisposable
+{
+    private readonly SqliteConnection connection;
+    private readonly long previous;
+
+    private PageCache(SqliteConnection connection, long previous)
+    {
+        this.connection = connection;
+        this.previous = previous;
+    }
+
+    public static PageCache Enlarge(SqliteConnection connection, long bytes)
+    {
+        var previous = Convert.ToInt64(Sql.Scalar(connection, "PRAGMA cache_size"));
+        Sql.Execute(connection, $"PRAGMA cache_size = -{bytes / 1024}"); // negative: KiB, whatever the page size
+        return new PageCache(connection, previous);
+    }
+
+    public void Dispose() => Sql.Execute(connection, $"PRAGMA cache_size = {previous}");
+}
+
