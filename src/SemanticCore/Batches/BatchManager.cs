@@ -324,9 +324,9 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     }
 
     /// <summary>
-    /// The output's lines in groups of <see cref="LinesPerTransaction"/>, parsed on another thread while the
-    /// caller stores the previous group: parsing the floats and writing SQLite each keep one core busy.
-    /// At most <see cref="GroupsAhead"/> groups wait, so memory stays bounded whatever the file's size.
+    /// The output's lines in chunk id order (<see cref="KeyOrderedLines"/>), in groups of <see cref="LinesPerTransaction"/>,
+    /// read and parsed on another thread: parsing the floats and writing SQLite each keep one core busy. At most
+    /// <see cref="GroupsAhead"/> groups wait, so memory stays bounded whatever the file's size.
     /// </summary>
     private static async IAsyncEnumerable<List<BatchOutputLine>> ReadGroupsAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -336,8 +336,10 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         {
             try
             {
+                using var ordered = new KeyOrderedLines();
+                await foreach (var line in BatchOutputReader.ReadAsync(stream, stop.Token).ConfigureAwait(false)) ordered.Add(line);
                 var group = new List<BatchOutputLine>(LinesPerTransaction);
-                await foreach (var line in BatchOutputReader.ReadAsync(stream, stop.Token).ConfigureAwait(false))
+                foreach (var line in ordered.Ordered())
                 {
                     group.Add(line);
                     if (group.Count < LinesPerTransaction) continue;

@@ -34,10 +34,7 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
         using var vector = VectorStore.CreateInsert(connection, index.Settings, now);
         long succeeded = 0, failed = 0, retried = 0, tokens = 0;
 
-        // In chunk id order: the rows and vector pages a group touches are then written once, in file order,
-        // however the service ordered its output. The sort is stable: of two lines with one key, the first
-        // in the file still comes first (and the second is the duplicate).
-        foreach (var line in lines.OrderBy(line => long.TryParse(line.Key, out var id) ? id : long.MinValue))
+        foreach (var line in lines)
         {
             if (line.IsMalformed)
             {

@@ -25,19 +25,16 @@ public sealed class ApplyEquivalenceTests : IDisposable
     [Fact]
     public async Task Shuffled_and_ordered_output_store_exactly_what_the_simple_path_would()
     {
-        var (flushed, jobId, keys) = await FlushedIndexAsync(chunks: 5_200);
+        // More lines than one sorted run holds: the runs are spilled and merged.
+        var (flushed, jobId, keys) = await FlushedIndexAsync(chunks: KeyOrderedLines.RunLines + 2_200);
         var lines = OutputLines(keys);
         var shuffled = lines.OrderBy(_ => random.Next()).ToList();
 
         var fromShuffled = await SyncAsync(flushed, jobId, shuffled, "shuffled");
         var fromOrdered = await SyncAsync(flushed, jobId, lines, "ordered");
 
-        var expected = Reference(keys, shuffled);
-        Assert.Equal(expected.Chunks, fromShuffled.Chunks);
-        Assert.Equal(expected.Job, fromShuffled.Job);
-        Assert.Equal(Reference(keys, lines).Chunks, fromOrdered.Chunks);
-        Assert.Equal(fromShuffled.Chunks, fromOrdered.Chunks);
-        Assert.Equal(fromShuffled.Job, fromOrdered.Job);
+        AssertSame(Reference(keys, shuffled), fromShuffled);
+        AssertSame(Reference(keys, lines), fromOrdered);
     }
 
     [Fact]
@@ -50,8 +47,7 @@ public sealed class ApplyEquivalenceTests : IDisposable
         var copy = Path.Combine(folder, "once.db");
         var again = await SyncAgainAsync(copy, jobId, lines);
 
-        Assert.Equal(once.Chunks, again.Chunks);
-        Assert.Equal(once.Job, again.Job);
+        AssertSame(once, again);
     }
 
     /// <summary>What every key's line is: by key, so shuffled and ordered files hold the same lines.</summary>
@@ -66,6 +62,7 @@ public sealed class ApplyEquivalenceTests : IDisposable
                 case 1: lines.Add(Error(key, 429, "RESOURCE_EXHAUSTED", "Resource has been exhausted")); break;
                 case 2: break; // missing from the output
                 case 3: lines.Add(Success(key)); lines.Add(Success(key)); break; // a duplicate key, the same line twice
+                case 4: lines.Add(Success(key)); lines.Add(Error(key, 400, "INVALID_ARGUMENT", "Request payload size exceeds the limit")); break; // the first in the file decides
                 default: lines.Add(Success(key)); break;
             }
         }
@@ -86,6 +83,12 @@ public sealed class ApplyEquivalenceTests : IDisposable
         $"{{\"key\":\"{key}\",\"error\":{{\"code\":{code},\"message\":\"{message}\",\"status\":\"{status}\"}}}}";
 
     private sealed record State(List<string> Chunks, string Job);
+
+    private static void AssertSame(State expected, State actual)
+    {
+        Assert.Equal(expected.Chunks, actual.Chunks);
+        Assert.Equal(expected.Job, actual.Job);
+    }
 
     /// <summary>The simple path's result, line by line in file order: the first line of a key decides.</summary>
     private static State Reference(IReadOnlyList<long> keys, IReadOnlyList<string> lines)
