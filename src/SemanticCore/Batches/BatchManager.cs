@@ -43,6 +43,8 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     /// <summary>Parsed groups that may wait for the writer (each holds up to <see cref="LinesPerTransaction"/> vectors).</summary>
     private const int GroupsAhead = 2;
 
+    private static int ParsingThreads => Math.Clamp(Environment.ProcessorCount, 1, 4);
+
     private const int LinesPerProgress = 1_000;
 
     /// <summary>What a flush would send and cost (<c>-WhatIf</c>); reads only, needs no key.</summary>
@@ -325,19 +327,31 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
 
     /// <summary>
     /// The output's lines in chunk id order (<see cref="KeyOrderedLines"/>), in groups of <see cref="LinesPerTransaction"/>,
-    /// read and parsed on another thread: parsing the floats and writing SQLite each keep one core busy. At most
-    /// <see cref="GroupsAhead"/> groups wait, so memory stays bounded whatever the file's size.
+    /// read and parsed on other threads while the caller stores the previous group. At most <see cref="GroupsAhead"/>
+    /// groups wait, and a few blocks of lines are parsed at once, so memory stays bounded whatever the file's size.
     /// </summary>
     private static async IAsyncEnumerable<List<BatchOutputLine>> ReadGroupsAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var groups = Channel.CreateBounded<List<BatchOutputLine>>(new BoundedChannelOptions(GroupsAhead) { SingleReader = true, SingleWriter = true });
+        using var parser = new ThreadLocal<BatchOutputReader.LineParser>(() => new BatchOutputReader.LineParser());
         var reading = Task.Run(async () =>
         {
             try
             {
                 using var ordered = new KeyOrderedLines();
-                await foreach (var line in BatchOutputReader.ReadAsync(stream, stop.Token).ConfigureAwait(false)) ordered.Add(line);
+                // The floats are parsed on every core (blocks of whole lines); SQLite waits for the ordered lines anyway.
+                var parsing = new ParallelOptions { MaxDegreeOfParallelism = ParsingThreads, CancellationToken = stop.Token };
+                await Parallel.ForEachAsync(BatchOutputReader.ReadBlocksAsync(stream, stop.Token), parsing, (block, _) =>
+                {
+                    var lines = block.Parse(parser.Value!);
+                    lock (ordered)
+                    {
+                        foreach (var line in lines) ordered.Add(line);
+                    }
+
+                    return ValueTask.CompletedTask;
+                }).ConfigureAwait(false);
                 var group = new List<BatchOutputLine>(LinesPerTransaction);
                 foreach (var line in ordered.Ordered())
                 {

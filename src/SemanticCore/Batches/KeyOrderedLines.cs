@@ -8,8 +8,8 @@ namespace SemanticCore.Batches;
 /// order of the file's rows and pages however the service ordered its output (storing shuffled lines
 /// touches pages all over the file in every transaction). Lines are gathered in runs of
 /// <see cref="RunLines"/>; each run is sorted and, when there is more than one, spilled to a temporary
-/// file; the runs are then merged. Sorting is stable and runs merge in file order on equal keys, so of
-/// two lines with one key the first in the file still comes first.
+/// file; the runs are then merged. Equal keys are ordered by line number, so of two lines with one key
+/// the first in the file still comes first, in whatever order the lines were added (parsing threads).
 /// </summary>
 internal sealed class KeyOrderedLines : IDisposable
 {
@@ -20,8 +20,8 @@ internal sealed class KeyOrderedLines : IDisposable
     private readonly List<(long Offset, long Length)> spilled = [];
     private FileStream? spill;
 
-    /// <summary>Malformed lines and keys that are not chunk ids sort first: they touch no row.</summary>
-    public static long SortKey(BatchOutputLine line) => long.TryParse(line.Key, out var id) ? id : long.MinValue;
+    /// <summary>Chunk id, then line number. Malformed lines and keys that are not chunk ids sort first: they touch no row.</summary>
+    public static (long Key, long LineNumber) SortKey(BatchOutputLine line) => (long.TryParse(line.Key, out var id) ? id : long.MinValue, line.LineNumber);
 
     public void Add(BatchOutputLine line)
     {
@@ -60,17 +60,16 @@ internal sealed class KeyOrderedLines : IDisposable
         var readers = spilled.Select(s => new RunReader(spill!.Name, s.Offset, s.Length)).ToList();
         try
         {
-            // Equal keys come out in run order, which is file order.
-            var next = new PriorityQueue<int, (long Key, int Run)>();
+            var next = new PriorityQueue<int, (long Key, long LineNumber)>();
             for (var i = 0; i < readers.Count; i++)
             {
-                if (readers[i].TryRead() is { } first) next.Enqueue(i, (SortKey(first), i));
+                if (readers[i].TryRead() is { } first) next.Enqueue(i, SortKey(first));
             }
 
             while (next.TryDequeue(out var i, out _))
             {
                 var line = readers[i].Current!;
-                if (readers[i].TryRead() is { } following) next.Enqueue(i, (SortKey(following), i));
+                if (readers[i].TryRead() is { } following) next.Enqueue(i, SortKey(following));
                 yield return line;
             }
         }

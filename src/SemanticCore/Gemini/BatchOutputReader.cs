@@ -21,9 +21,22 @@ public static class BatchOutputReader
 
     public static async IAsyncEnumerable<BatchOutputLine> ReadAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(stream);
         var parser = new LineParser();
+        await foreach (var block in ReadBlocksAsync(stream, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var line in block.Parse(parser)) yield return line;
+        }
+    }
+
+    /// <summary>
+    /// The file's lines, unparsed, in blocks of whole lines in file order: parsing the floats is the costly part,
+    /// and blocks let several threads share it (<see cref="LineBlock.Parse"/>).
+    /// </summary>
+    internal static async IAsyncEnumerable<LineBlock> ReadBlocksAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
         var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+        var block = new LineBlock();
         int start = 0, end = 0, scanned = 0;
         long lineNumber = 0;
         var eof = false;
@@ -36,19 +49,22 @@ public static class BatchOutputReader
                 if (newline >= 0)
                 {
                     var lineEnd = scanned + newline;
-                    BatchOutputLine? line = null;
                     if (skippingLongLine)
                     {
                         skippingLongLine = false; // the tail of a line already reported
                     }
                     else
                     {
-                        lineNumber++;
-                        line = parser.Parse(buffer.AsSpan(start, lineEnd - start), lineNumber);
+                        block.Add(buffer.AsSpan(start, lineEnd - start), ++lineNumber);
                     }
 
                     start = scanned = lineEnd + 1;
-                    if (line is not null) yield return line;
+                    if (block.Bytes >= LineBlock.TargetBytes)
+                    {
+                        yield return block;
+                        block = new LineBlock();
+                    }
+
                     continue;
                 }
 
@@ -56,11 +72,8 @@ public static class BatchOutputReader
                 if (eof)
                 {
                     // A last line without a newline (possibly truncated: the parser will tell).
-                    if (end > start && !skippingLongLine && parser.Parse(buffer.AsSpan(start, end - start), lineNumber + 1) is { } last)
-                    {
-                        yield return last;
-                    }
-
+                    if (end > start && !skippingLongLine) block.Add(buffer.AsSpan(start, end - start), lineNumber + 1);
+                    if (block.Count > 0) yield return block;
                     yield break;
                 }
 
@@ -68,8 +81,7 @@ public static class BatchOutputReader
                 {
                     if (!skippingLongLine)
                     {
-                        lineNumber++;
-                        yield return LineParser.Malformed(lineNumber, $"The line is longer than {MaxLineBytes} bytes.");
+                        block.AddMalformed(++lineNumber, $"The line is longer than {MaxLineBytes} bytes.");
                         skippingLongLine = true;
                     }
 
@@ -104,8 +116,44 @@ public static class BatchOutputReader
         }
     }
 
-    /// <summary>Parses one line; keeps a reusable float buffer so only the result vector is allocated.</summary>
-    private sealed class LineParser
+    /// <summary>Whole lines of the output, copied out of the read buffer, with their line numbers.</summary>
+    internal sealed class LineBlock
+    {
+        /// <summary>About this many bytes a block: large enough to keep a parsing thread busy, small enough to bound memory.</summary>
+        public const int TargetBytes = 4 * 1024 * 1024;
+
+        private readonly List<(int Start, int Length, long LineNumber, string? Malformed)> lines = [];
+        private byte[] bytes = [];
+
+        public int Bytes { get; private set; }
+        public int Count => lines.Count;
+
+        internal void Add(ReadOnlySpan<byte> line, long lineNumber)
+        {
+            if (Bytes + line.Length > bytes.Length) Array.Resize(ref bytes, Math.Max(Math.Max(TargetBytes + TargetBytes / 4, bytes.Length * 2), Bytes + line.Length));
+            line.CopyTo(bytes.AsSpan(Bytes));
+            lines.Add((Bytes, line.Length, lineNumber, null));
+            Bytes += line.Length;
+        }
+
+        internal void AddMalformed(long lineNumber, string why) => lines.Add((0, 0, lineNumber, why));
+
+        /// <summary>The block's lines, parsed (blank lines left out); one parser per thread.</summary>
+        public List<BatchOutputLine> Parse(LineParser parser)
+        {
+            var parsed = new List<BatchOutputLine>(lines.Count);
+            foreach (var (start, length, lineNumber, malformed) in lines)
+            {
+                var line = malformed is not null ? LineParser.Malformed(lineNumber, malformed) : parser.Parse(bytes.AsSpan(start, length), lineNumber);
+                if (line is not null) parsed.Add(line);
+            }
+
+            return parsed;
+        }
+    }
+
+    /// <summary>Parses one line; keeps a reusable float buffer so only the result vector is allocated. One per thread.</summary>
+    internal sealed class LineParser
     {
         private float[] _floats = new float[3072];
 
