@@ -35,8 +35,8 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     public const int LinesPerTransaction = 5_000;
 
     /// <summary>
-    /// SQLite's page cache while a sync stores results (its default is 2 MB): the service writes results in
-    /// no particular order, so each group touches rows and vector pages all over the file.
+    /// SQLite's page cache while a sync stores results (its default is 2 MB): even in key order a group touches
+    /// the chunk rows, three indexes and the vector pages, and each is best written once per transaction.
     /// </summary>
     private const long SyncPageCacheBytes = 64L * 1024 * 1024;
 

@@ -70,41 +70,52 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     public void Queue(string path)
     {
         var document = DocumentReader.Read(path);
-        if (Unchanged(path, document) is { } unchanged)
-        {
-            queued.Add(unchanged);
-            return;
-        }
-
-        var chunked = Chunk(path, document);
-
-        if (shared is null)
-        {
-            shared = index.Connection.BeginTransaction();
-            sharedSince = Stopwatch.GetTimestamp();
-        }
-
-        const string savepoint = "document";
-        shared.Save(savepoint);
         try
         {
-            queued.Add(Store(path, document, chunked, []));
-            shared.Release(savepoint);
+            if (Unchanged(path, document) is { } unchanged)
+            {
+                queued.Add(unchanged);
+                return;
+            }
+
+            var chunked = Chunk(path, document);
+            if (shared is null)
+            {
+                shared = index.Connection.BeginTransaction();
+                sharedSince = Stopwatch.GetTimestamp();
+            }
+
+            StoreUnderSavepoint(shared, path, document, chunked);
         }
         catch (SqliteException ex)
         {
+            throw WriteFailed(path, ex);
+        }
+    }
+
+    /// <summary>Stores one queued file; if it fails, only its own changes are rolled back.</summary>
+    private void StoreUnderSavepoint(SqliteTransaction transaction, string path, DocumentText document, ChunkedDocument chunked)
+    {
+        const string savepoint = "document";
+        transaction.Save(savepoint);
+        try
+        {
+            queued.Add(Store(path, document, chunked, []));
+            transaction.Release(savepoint);
+        }
+        catch (SqliteException)
+        {
             try
             {
-                shared.Rollback(savepoint);
-                shared.Release(savepoint);
+                transaction.Rollback(savepoint);
+                transaction.Release(savepoint);
             }
             catch (SqliteException)
             {
-                // The transaction itself is gone (SQLite rolled it back): the queued files are lost with it and
-                // Commit reports them.
+                // The transaction itself is gone (SQLite rolled it back): the queued files are lost with it, and Commit says so.
             }
 
-            throw WriteFailed(path, ex);
+            throw;
         }
     }
 
