@@ -62,7 +62,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
 
     protected override void EndProcessing()
     {
-        foreach (var (importer, _) in importers.Values) WriteCommitted(importer);
+        foreach (var (index, (importer, _)) in importers) WriteCommitted(index, importer);
         if (processed > 0)
         {
             WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", "Done") { RecordType = ProgressRecordType.Completed });
@@ -81,7 +81,8 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         var database = ResolveDatabasePath();
         if (!ShouldProcess(file, $"Import into the semantic index '{database}'")) return;
 
-        var (importer, embedder) = ImporterFor(OpenIndex(createIfMissing: true, SettingsRequest()));
+        var index = OpenIndex(createIfMissing: true, SettingsRequest());
+        var (importer, embedder) = ImporterFor(index);
         processed++;
         WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", $"{processed} imported")
         {
@@ -94,7 +95,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
             {
                 // Async: many files share a transaction; their results are written once it is committed.
                 importer.Queue(file);
-                if (importer.CommitDue) WriteCommitted(importer);
+                if (importer.CommitDue) WriteCommitted(index, importer);
             }
             else
             {
@@ -111,7 +112,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         }
     }
 
-    private void WriteCommitted(DocumentImporter importer)
+    private void WriteCommitted(SemanticIndex index, DocumentImporter importer)
     {
         IReadOnlyList<ImportResult> results;
         try
@@ -120,7 +121,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         }
         catch (SemanticCoreException ex)
         {
-            WriteError(Errors.From(ex, ResolveDatabasePath()));
+            WriteError(Errors.From(ex, index.DatabasePath));
             return;
         }
 

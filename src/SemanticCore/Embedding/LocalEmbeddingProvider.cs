@@ -12,6 +12,9 @@ namespace SemanticCore.Embedding;
 /// </summary>
 public sealed class LocalEmbeddingProvider : IEmbeddingProvider
 {
+    /// <summary>The model name of version 2 (stop words left out, light stemming, dampened repeats); any other name is version 1.</summary>
+    public const string Version2Model = "local-feature-hash-v2";
+
     private const float WordWeight = 1.0f;
     private const float TrigramWeight = 0.5f;
 
@@ -20,7 +23,7 @@ public sealed class LocalEmbeddingProvider : IEmbeddingProvider
         if (settings.Provider != EmbeddingProviderKind.Local)
             throw new ArgumentException("The local embedder serves Local indexes only.", nameof(settings));
         Settings = settings;
-        isVersion2 = settings.Model == IndexSettings.DefaultLocalModel;
+        isVersion2 = settings.Model == Version2Model;
     }
 
     private readonly bool isVersion2;
@@ -53,17 +56,18 @@ public sealed class LocalEmbeddingProvider : IEmbeddingProvider
             }
             else if (word.Length > 0)
             {
-                Add(vector, word.ToString());
+                AddInputWord(vector, word.ToString());
                 word.Clear();
             }
         }
 
-        if (word.Length > 0) Add(vector, word.ToString());
+        if (word.Length > 0) AddInputWord(vector, word.ToString());
         if (isVersion2) Dampen(vector);
         return Vectors.Normalize(vector);
     }
 
-    private void Add(float[] vector, string word)
+    /// <summary>One word of the text: version 2 leaves out stop words and adds the stem's features.</summary>
+    private void AddInputWord(float[] vector, string word)
     {
         if (!isVersion2)
         {

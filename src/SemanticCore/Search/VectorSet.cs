@@ -87,13 +87,6 @@ internal static class VectorRows
         """;
 
     private static (string, object?)[] Parameters(IndexSettings settings) => [("$model", settings.Model), ("$dimensions", settings.Dimensions)];
-
-    private static string Intern(Dictionary<string, string> strings, string value)
-    {
-        if (strings.TryGetValue(value, out var existing)) return existing;
-        strings[value] = value;
-        return value;
-    }
 }
 
 /// <summary>

@@ -11,8 +11,8 @@ public enum EmbeddingProviderKind
 public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model, int Dimensions)
 {
     public const string DefaultGeminiModel = "gemini-embedding-001";
-    /// <summary>Version 2 drops stop words and dampens repeated words; indexes of version 1 (or any other name) keep version 1's vectors.</summary>
-    public const string DefaultLocalModel = "local-feature-hash-v2";
+    /// <summary>New Local indexes get version 2; indexes of version 1 (or any other name) keep version 1's vectors.</summary>
+    public const string DefaultLocalModel = Embedding.LocalEmbeddingProvider.Version2Model;
     public const int DefaultDimensions = 768;
 
     public static IndexSettings Default { get; } = new(EmbeddingProviderKind.Gemini, DefaultGeminiModel, DefaultDimensions);
