@@ -364,6 +364,26 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
     }
 
     [Fact]
+    public void Chunks_queued_in_one_transaction_are_counted_searchable_and_compared_when_the_file_comes_again()
+    {
+        dir.Write("kb/rotation.md", Guide);
+        dir.Write("kb/other.md", "# Other\n\nQuarterly storage review.");
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("Import-SemanticDocument kb/rotation.md, kb/other.md, kb/rotation.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+
+        Assert.Equal(["Added", "Added", "Unchanged"], run.Output.Select(r => r.Text("Status")));
+        var chunks = run.Output[0].Long("Chunks");
+        Assert.Equal(chunks, run.Output[0].Long("Pending"));
+        Assert.Equal(chunks, run.Output[2].Long("Chunks"));
+        Assert.Equal(chunks + run.Output[1].Long("Chunks"), Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks"));
+        // Every chunk reached the keyword index through its insert trigger.
+        Assert.Equal(1L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'quarterly'"));
+        Assert.Equal(Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE content LIKE '%admin rights%'"),
+            Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'admin AND rights'"));
+    }
+
+    [Fact]
     public void A_pipeline_that_fails_before_its_end_stores_none_of_the_files_it_did_not_report()
     {
         for (var i = 0; i < 5; i++) dir.Write($"kb/doc-{i}.md", $"# Doc {i}\n\nText {i}.");

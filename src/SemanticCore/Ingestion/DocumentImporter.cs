@@ -16,8 +16,9 @@ namespace SemanticCore.Ingestion;
 /// <remarks>
 /// Queued imports (<see cref="Queue"/>, Async mode) share one transaction over many files, each under
 /// its own savepoint: a commit per small file would cost more than the file (and leave the keyword
-/// index a segment per file to merge). Nothing of a queued file is visible to others, or reported,
-/// before <see cref="Commit"/>; disposing the importer without it rolls them back.
+/// index a segment per file to merge). Their new chunks are staged and enter <c>chunks</c> in one statement
+/// at the commit (see <see cref="DocumentStore.StageChunks"/>). Nothing of a queued file is visible to
+/// others, or reported, before <see cref="Commit"/>; disposing the importer without it rolls them back.
 /// </remarks>
 public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? options = null) : IDisposable
 {
@@ -30,6 +31,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
 
     private readonly ChunkingOptions options = options ?? ChunkingOptions.Default;
     private readonly List<ImportResult> queued = [];
+    private readonly HashSet<string> staged = new(StringComparer.Ordinal);
     private SqliteTransaction? shared;
     private long sharedSince;
 
@@ -72,6 +74,8 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         var document = DocumentReader.Read(path);
         try
         {
+            // The same file twice in one transaction: its first chunks must be in place to be compared with.
+            if (staged.Contains(path)) InsertStaged();
             if (Unchanged(path, document) is { } unchanged)
             {
                 queued.Add(unchanged);
@@ -100,8 +104,9 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         transaction.Save(savepoint);
         try
         {
-            queued.Add(Store(path, document, chunked, []));
+            queued.Add(Store(path, document, chunked, [], stage: true));
             transaction.Release(savepoint);
+            staged.Add(path);
         }
         catch (SqliteException)
         {
@@ -132,6 +137,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         {
             try
             {
+                InsertStaged();
                 transaction.Commit();
             }
             catch (SqliteException ex)
@@ -148,8 +154,16 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     public void Dispose()
     {
         queued.Clear();
+        staged.Clear();
         shared?.Dispose();
         shared = null;
+    }
+
+    private void InsertStaged()
+    {
+        if (staged.Count == 0) return;
+        DocumentStore.InsertStagedChunks(index.Connection);
+        staged.Clear();
     }
 
     /// <summary>The result of a file that did not change since its last import (nothing to write), else null.</summary>
@@ -173,8 +187,8 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         return vectors;
     }
 
-    /// <summary>Writes the document and its chunk changes; the caller holds the transaction.</summary>
-    private ImportResult Store(string path, DocumentText document, ChunkedDocument chunked, Dictionary<string, float[]> vectors)
+    /// <summary>Writes the document and its chunk changes (new ones staged when <paramref name="stage"/>); the caller holds the transaction.</summary>
+    private ImportResult Store(string path, DocumentText document, ChunkedDocument chunked, Dictionary<string, float[]> vectors, bool stage = false)
     {
         var connection = index.Connection;
         // Planned again inside the transaction: another process may have imported the file meanwhile.
@@ -184,20 +198,24 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         var documentId = DocumentStore.SaveDocument(connection, stored?.Id, path, chunked.Title, document.ContentHash, ChunkerVersion, now);
         DocumentStore.DeleteChunks(connection, plan.Removed);
         DocumentStore.MoveChunks(connection, plan.Moved, now);
-        DocumentStore.InsertChunks(connection, documentId, plan.Added, vectors, index.Settings, now);
+        if (stage) DocumentStore.StageChunks(connection, documentId, plan.Added, now);
+        else DocumentStore.InsertChunks(connection, documentId, plan.Added, vectors, index.Settings, now);
 
         var status = stored is null ? ImportStatus.Added : ImportStatus.Updated;
         var embeddedCount = plan.Added.Count(d => vectors.ContainsKey(d.ContentHash));
-        return Result(documentId, path, chunked.Title, status, (plan.Added.Count, plan.Kept, plan.Removed.Count, embeddedCount));
+        return Result(documentId, path, chunked.Title, status, (plan.Added.Count, plan.Kept, plan.Removed.Count, embeddedCount), stagedChunks: stage ? plan.Added.Count : 0);
     }
 
     private SemanticCoreException WriteFailed(string path, SqliteException ex) =>
         // Locked past the busy timeout, disk full, I/O error: this document is not imported (its changes rolled back).
         new("DatabaseWriteFailed", FailureKind.ResourceUnavailable, $"Could not store '{path}' in the index '{index.DatabasePath}': {ex.Message}", ex);
 
-    private ImportResult Result(long id, string path, string title, ImportStatus status, (int Added, int Kept, int Removed, int Embedded) change)
+    /// <param name="stagedChunks">New Pending chunks of this document not yet in <c>chunks</c>.</param>
+    private ImportResult Result(long id, string path, string title, ImportStatus status, (int Added, int Kept, int Removed, int Embedded) change, int stagedChunks = 0)
     {
         var (chunks, pending) = DocumentStore.Counts(index.Connection, id);
+        chunks += stagedChunks;
+        pending += stagedChunks;
         return new ImportResult
         {
             Id = id,

@@ -114,40 +114,67 @@ internal static class DocumentStore
         }
     }
 
+    private const string ChunkColumns =
+        "document_id, ordinal, content, chunk_type, language, metadata, content_hash, embedding_status, retry_count, created_at, updated_at";
+
     /// <summary>Inserts new chunks: Ready with their vector when one is given, else Pending for the next flush.</summary>
     public static void InsertChunks(SqliteConnection connection, long documentId, IEnumerable<ChunkDraft> drafts,
         IReadOnlyDictionary<string, float[]> vectors, IndexSettings settings, string now)
     {
-        using var insert = connection.CreateCommand();
-        insert.CommandText = """
-            INSERT INTO chunks (document_id, ordinal, content, chunk_type, language, metadata, content_hash,
-                                embedding_status, retry_count, created_at, updated_at)
-            VALUES ($doc, $ordinal, $content, $type, $language, $metadata, $hash, $status, 0, $now, $now)
-            """;
-        insert.Parameters.AddWithValue("$doc", documentId);
-        insert.Parameters.AddWithValue("$now", now);
-        var ordinal = insert.Parameters.Add("$ordinal", SqliteType.Integer);
-        var content = insert.Parameters.Add("$content", SqliteType.Text);
-        var type = insert.Parameters.Add("$type", SqliteType.Text);
-        var language = insert.Parameters.Add("$language", SqliteType.Text);
-        var metadata = insert.Parameters.Add("$metadata", SqliteType.Text);
-        var hash = insert.Parameters.Add("$hash", SqliteType.Text);
-        var status = insert.Parameters.Add("$status", SqliteType.Text);
-
+        using var insert = CreateChunkInsert(connection, "main.chunks", documentId, now);
         using var vectorInsert = VectorStore.CreateInsert(connection, settings, now);
         foreach (var draft in drafts)
         {
             vectors.TryGetValue(draft.ContentHash, out var vector);
-            ordinal.Value = draft.Ordinal;
-            content.Value = draft.Content;
-            type.Value = draft.Type.ToStorageName();
-            language.Value = (object?)draft.Language ?? DBNull.Value;
-            metadata.Value = ChunkMetadata(draft);
-            hash.Value = draft.ContentHash;
-            status.Value = (vector is null ? EmbeddingStatus.Pending : EmbeddingStatus.Ready).ToString();
-            insert.ExecuteNonQuery();
+            InsertChunk(insert, draft, vector is null ? EmbeddingStatus.Pending : EmbeddingStatus.Ready);
             if (vector is not null) VectorStore.Insert(vectorInsert, LastInsertedId(connection), vector);
         }
+    }
+
+    /// <summary>
+    /// Stages new Pending chunks in a temporary table until <see cref="InsertStagedChunks"/> moves them into
+    /// <c>chunks</c> in one statement. FTS5 writes its buffered keyword entries to disk at every statement
+    /// savepoint, so a statement per chunk made a segment per chunk to merge: four times the import's time.
+    /// </summary>
+    public static void StageChunks(SqliteConnection connection, long documentId, IEnumerable<ChunkDraft> drafts, string now)
+    {
+        Sql.Execute(connection, $"CREATE TEMP TABLE IF NOT EXISTS staged_chunks ({ChunkColumns})");
+        using var insert = CreateChunkInsert(connection, "temp.staged_chunks", documentId, now);
+        foreach (var draft in drafts) InsertChunk(insert, draft, EmbeddingStatus.Pending);
+    }
+
+    /// <summary>Moves the staged chunks into <c>chunks</c>, in the order they were staged; the caller holds the transaction.</summary>
+    public static void InsertStagedChunks(SqliteConnection connection)
+    {
+        Sql.Execute(connection, $"INSERT INTO main.chunks ({ChunkColumns}) SELECT {ChunkColumns} FROM temp.staged_chunks ORDER BY rowid");
+        Sql.Execute(connection, "DELETE FROM temp.staged_chunks");
+    }
+
+    private static SqliteCommand CreateChunkInsert(SqliteConnection connection, string table, long documentId, string now)
+    {
+        var insert = connection.CreateCommand();
+        insert.CommandText = $"""
+            INSERT INTO {table} ({ChunkColumns})
+            VALUES ($doc, $ordinal, $content, $type, $language, $metadata, $hash, $status, 0, $now, $now)
+            """;
+        insert.Parameters.AddWithValue("$doc", documentId);
+        insert.Parameters.AddWithValue("$now", now);
+        insert.Parameters.Add("$ordinal", SqliteType.Integer);
+        foreach (var name in new[] { "$content", "$type", "$language", "$metadata", "$hash", "$status" }) insert.Parameters.Add(name, SqliteType.Text);
+        return insert;
+    }
+
+    private static void InsertChunk(SqliteCommand insert, ChunkDraft draft, EmbeddingStatus status)
+    {
+        var parameters = insert.Parameters;
+        parameters["$ordinal"].Value = draft.Ordinal;
+        parameters["$content"].Value = draft.Content;
+        parameters["$type"].Value = draft.Type.ToStorageName();
+        parameters["$language"].Value = (object?)draft.Language ?? DBNull.Value;
+        parameters["$metadata"].Value = ChunkMetadata(draft);
+        parameters["$hash"].Value = draft.ContentHash;
+        parameters["$status"].Value = status.ToString();
+        insert.ExecuteNonQuery();
     }
 
     /// <summary>The chunk's metadata JSON; <c>_vector_source</c> is the exact text embedded (and sent to batch jobs).</summary>
