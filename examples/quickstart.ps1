@@ -3,11 +3,10 @@
     The SemanticCore.PS quick start: index the example knowledge base offline, show its status and search it.
 .DESCRIPTION
     Uses the Local provider (lexical feature hashing, no key, no network) in a fresh index under the
-    system's temp directory, so it can run anywhere, any number of times. It uses only cmdlets that the
-    bare PowerShell engine has (no Join-Path, Get-ChildItem...), so it also runs on SemanticCore.Host.
+    system's temp directory, so it can run anywhere, any number of times.
 #>
 param(
-    [string] $Database = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), "semanticcore-quickstart-$PID.db")
+    [string] $Database = (Join-Path ([System.IO.Path]::GetTempPath()) "semanticcore-quickstart-$PID.db")
 )
 
 $ErrorActionPreference = 'Stop'

@@ -26,12 +26,14 @@ public sealed class ModuleLoadingTests(ModuleFixture module) : IDisposable
         ps.Run("Import-SemanticDocument a.md -Database idx.db -Provider Local -Mode Async").AssertNoErrors();
 
         var loaded = AppDomain.CurrentDomain.GetAssemblies()
-            .Where(a => a.GetName().Name is "Markdig" or "Microsoft.Data.Sqlite" or "SemanticCore")
+            .Where(a => a.GetName().Name is "Markdig" or "Markdig.Signed" or "Microsoft.Data.Sqlite" or "SemanticCore")
             .Select(a => (Name: a.GetName().Name!, Version: a.GetName().Version!, Context: AssemblyLoadContext.GetLoadContext(a)!.Name))
             .ToList();
 
-        Assert.Contains(loaded, a => a is { Name: "Markdig", Context: "Default" } && a.Version.Major == 0);
+        // pwsh's own Markdown renderer loads Markdig.Signed (the same namespaces and types); the module brings Markdig.
+        Assert.Contains(loaded, a => a is { Name: "Markdig.Signed", Context: "Default" });
         Assert.Contains(loaded, a => a is { Name: "Markdig", Context: "SemanticCore.PS" } && a.Version.Major >= 1);
+        Assert.DoesNotContain(loaded, a => a is { Name: "Markdig", Context: "Default" });
         Assert.Contains(loaded, a => a is { Name: "Microsoft.Data.Sqlite", Context: "Default" } && a.Version.Major == 8);
         Assert.Contains(loaded, a => a is { Name: "Microsoft.Data.Sqlite", Context: "SemanticCore.PS" } && a.Version.Major >= 10);
         Assert.Contains(loaded, a => a is { Name: "SemanticCore", Context: "SemanticCore.PS" });

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace SemanticCore.PowerShell.Tests.Infrastructure;
 
-/// <summary>The console host in its own process, as CI and the quick start run it (and as "another process" on an index).</summary>
+/// <summary>The host (pwsh 7.6 from the SDK) in its own process, as CI and the quick start run it (and as "another process" on an index).</summary>
 public static class HostProcess
 {
     public static (int ExitCode, string Stdout, string Stderr) Run(string workingDirectory, params string[] args)
@@ -11,8 +11,10 @@ public static class HostProcess
             .OrderByDescending(File.GetLastWriteTimeUtc).First();
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(hostDll);
+        start.ArgumentList.Add("-NoProfile");
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment.Remove("SEMANTICCORE_DATABASE");
+        start.Environment["NO_COLOR"] = "1"; // plain text, as the assertions read it
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

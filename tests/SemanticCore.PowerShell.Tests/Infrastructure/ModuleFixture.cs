@@ -5,9 +5,10 @@ namespace SemanticCore.PowerShell.Tests.Infrastructure;
 
 /// <summary>
 /// The built module (out/SemanticCore.PS/&lt;version&gt;), imported into runspaces of this process the way
-/// pwsh imports it. Before the first import this process loads its OWN, different versions of two of
-/// the module's dependencies (Markdig 0.31, Microsoft.Data.Sqlite 8): every hosted test therefore
-/// also proves the module's dependency isolation.
+/// pwsh imports it, on the full engine of pwsh 7.6 (Microsoft.PowerShell.SDK). Before the first import
+/// this process loads its OWN builds of two of the module's dependencies (the SDK's Markdig.Signed, as
+/// pwsh does, and Microsoft.Data.Sqlite 8): every hosted test therefore also proves the module's
+/// dependency isolation.
 /// </summary>
 public sealed class ModuleFixture
 {
