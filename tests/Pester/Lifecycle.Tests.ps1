@@ -1,0 +1,66 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+}
+
+Describe 'The batch lifecycle on the Local provider' {
+    BeforeAll {
+        $kb = New-TestKnowledgeBase
+        $db = Join-Path $TestDrive 'index.db'
+        Get-ChildItem $kb -File | Import-SemanticDocument -Database $db -Provider Local -Mode Async | Out-Null
+    }
+
+    It 'estimates a flush under -WhatIf without creating a job' {
+        $estimate = Invoke-BatchFlush -Database $db -Force -WhatIf
+
+        $estimate.Chunks | Should -Be (Get-ChunkStatus -Database $db -Status Pending).Count
+        $estimate.EstimatedTokens | Should -BeGreaterThan 0
+        Get-BatchJob -Database $db | Should -BeNullOrEmpty
+    }
+
+    It 'flushes the Pending chunks into one Submitted job' {
+        $job = Invoke-BatchFlush -Database $db -Force
+
+        $job.PSTypeNames | Should -Contain 'SemanticCore.Model.BatchJob'
+        $job.Status | Should -Be 'Submitted'
+        (Get-ChunkStatus -Database $db | Group-Object BatchJobId).Name | Should -Be $job.Id
+    }
+
+    It 'syncs the active job to Completed and every chunk to Ready' {
+        $synced = Get-BatchJob -Database $db -Active | Sync-BatchJob -Database $db
+
+        $synced.Status | Should -Be 'Completed'
+        $synced.Failed | Should -Be 0
+        $summary = Get-ChunkStatus -Database $db -Summary
+        ($summary | Where-Object Status -eq 'Ready').Percent | Should -Be 100
+        (Get-ChunkStatus -Database $db | Where-Object Status -ne 'Ready') | Should -BeNullOrEmpty
+    }
+
+    It 'exports chunk status to CSV and JSON as plain data' {
+        $csv = Join-Path $TestDrive 'chunks.csv'
+        Get-ChunkStatus -Database $db | Select-Object Id, Status, ChunkType, Language, DocumentPath | Export-Csv $csv
+
+        $rows = Import-Csv $csv
+        $rows.Count | Should -Be (Get-ChunkStatus -Database $db).Count
+        $rows | Where-Object ChunkType -eq 'Code' | Select-Object -ExpandProperty Language | Should -Be 'powershell'
+
+        $json = Get-BatchJob -Database $db | ConvertTo-Json -Depth 3 -EnumsAsStrings | ConvertFrom-Json
+        $json.Status | Should -Be 'Completed'
+        $json.Requests | Should -Be $rows.Count
+    }
+}
+
+Describe 'Keys' {
+    BeforeAll {
+        $kb = New-TestKnowledgeBase
+    }
+
+    It 'refuses batch work on a Gemini index without a batch key, by ErrorId' {
+        $gemini = Join-Path $TestDrive 'gemini.db'
+        Import-SemanticDocument (Join-Path $kb 'notes.txt') -Database $gemini -Mode Async | Out-Null
+
+        { Invoke-BatchFlush -Database $gemini -Force } | Should -Throw -ErrorId 'BatchApiKeyMissing,*'
+        (Get-ChunkStatus -Database $gemini -Status Pending).Count | Should -BeGreaterThan 0
+    }
+}

@@ -1,0 +1,37 @@
+# Dot-sourced by every *.Tests.ps1 in its BeforeAll: imports the module built in this repository and
+# offers a small knowledge base in $TestDrive. Pester runs in a fresh process (a loaded module assembly
+# cannot be unloaded): build.ps1 -Task Test starts one.
+
+Import-Module (Join-Path $PSScriptRoot '../../out/SemanticCore.PS') -Force -ErrorAction Stop
+
+# Tests own their environment: nothing from the caller's session may leak in.
+foreach ($name in 'SEMANTICCORE_DATABASE', 'SEMANTICCORE_GEMINI_ENDPOINT', 'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GEMINI_BATCH_API_KEY') {
+    Remove-Item "Env:$name" -ErrorAction Ignore
+}
+Set-SemanticKeyring -Clear
+
+function New-TestKnowledgeBase {
+    # A folder of documents as admins keep them: Markdown with sections and code, and plain text.
+    param([string] $Path = (Join-Path $TestDrive 'kb'))
+
+    New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    Set-Content -LiteralPath (Join-Path $Path 'guide.md') -Value @'
+# Guide
+
+Intro text about the tool.
+
+## Install
+
+Run the installer and restart the shell.
+
+```powershell
+Install-Module SemanticCore.PS
+```
+
+## Rotate keys
+
+Create the new batch key in the console, then store it in the session keyring.
+'@
+    Set-Content -LiteralPath (Join-Path $Path 'notes.txt') -Value "First paragraph of the notes.`n`nSecond paragraph: storage quotas are reviewed quarterly."
+    Get-Item -LiteralPath $Path
+}
