@@ -14,8 +14,9 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
     private const string StatusSet = "Status";
     private const string ActiveSet = "Active";
     private const string IdSet = "Id";
+    private const string InputSet = "InputObject";
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet)]
     [Alias("BatchJobId")]
     [ArgumentCompleter(typeof(BatchJobIdCompleter))]
     [ValidateNotNullOrEmpty]
@@ -28,12 +29,19 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ActiveSet)]
     public SwitchParameter Active { get; set; }
 
+    /// <summary>
+    /// Jobs (their Id), job ids as strings, or objects that name a job in BatchJobId (chunks): an object's own
+    /// Id is a job id only when it is a job. A chunk in no job names nothing.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
+    public PSObject? InputObject { get; set; }
+
     protected override void ProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
-        if (ParameterSetName == IdSet)
+        if (ParameterSetName is IdSet or InputSet)
         {
-            foreach (var id in Id)
+            foreach (var id in ParameterSetName == IdSet ? Id : JobIdOf(InputObject!))
             {
                 if (BatchJobQueries.Find(index, id) is { } job) WriteObject(job);
                 else WriteError(Errors.Create("BatchJobNotFound", ErrorCategory.ObjectNotFound, $"There is no batch job '{id}' in the index '{index.DatabasePath}'.", id));
@@ -44,5 +52,16 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
 
         var statuses = Active ? [.. BatchJob.ActiveStatuses] : Status;
         foreach (var job in BatchJobQueries.List(index, statuses)) WriteObject(job);
+    }
+
+    private static IEnumerable<string> JobIdOf(PSObject input)
+    {
+        var id = input.BaseObject switch
+        {
+            BatchJob job => job.Id,
+            string text => text,
+            _ => (input.Properties["BatchJobId"] ?? input.Properties["Id"])?.Value?.ToString(),
+        };
+        return string.IsNullOrWhiteSpace(id) ? [] : [id];
     }
 }

@@ -15,6 +15,8 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
     private const string ListSet = "List";
     private const string SummarySet = "Summary";
 
+    private readonly HashSet<(string Database, long Id)> written = [];
+
     [Parameter(Position = 0)]
     public EmbeddingStatus[]? Status { get; set; }
 
@@ -24,21 +26,24 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
     public string? BatchJobId { get; set; }
 
     /// <summary>Full paths or wildcard patterns; a pattern without a directory part also matches file names.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter]
     [Alias("Path")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? DocumentPath { get; set; }
 
     [Parameter(ParameterSetName = ListSet)]
+    [Alias("ChunkId")]
     public long[]? Id { get; set; }
 
     /// <summary>
-    /// Chunk ids, like -Id, bound from the ChunkId property of piped search hits. Apart from -Id because
-    /// other objects' Id (a document's, an import result's) is not a chunk id.
+    /// What the pipeline brings, each object for what it names: chunks and search hits (those chunks),
+    /// batch jobs (their chunks), import results and documents (their chunks), files and path strings (the
+    /// chunks of those documents). Typed here rather than bound by property name: an Id means a chunk, a
+    /// job or a document depending on the object.
     /// </summary>
-    [Parameter(ParameterSetName = ListSet, ValueFromPipelineByPropertyName = true)]
-    public long[]? ChunkId { get; set; }
+    [Parameter(ValueFromPipeline = true)]
+    public PSObject? InputObject { get; set; }
 
     [Parameter(ParameterSetName = ListSet)]
     [ValidateRange(1, int.MaxValue)]
@@ -49,16 +54,28 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
 
     protected override void ProcessRecord()
     {
-        var index = OpenIndex(createIfMissing: false);
         var filter = new ChunkFilter
         {
             Statuses = Status,
             BatchJobId = BatchJobId,
             DocumentPathMatches = DocumentPath is null ? null : DocumentPathMatcher(DocumentPath),
-            Ids = Id is null && ChunkId is null ? null : [.. Id ?? [], .. ChunkId ?? []],
+            Ids = Id,
             First = MyInvocation.BoundParameters.ContainsKey(nameof(First)) ? First : null,
         };
 
+        if (InputObject is not null)
+        {
+            if (FilterFor(InputObject.BaseObject, filter) is not { } narrowed)
+            {
+                WriteError(Errors.Create("InputObjectNotSupported", ErrorCategory.InvalidArgument,
+                    $"Get-ChunkStatus can't tell which chunks a {InputObject.BaseObject.GetType().Name} names. Pipe chunks, search hits, batch jobs, import results, documents, files or paths.", InputObject));
+                return;
+            }
+
+            filter = narrowed;
+        }
+
+        var index = OpenIndex(createIfMissing: false);
         if (Summary)
         {
             WriteObject(ChunkQueries.Summarize(index, filter), enumerateCollection: true);
@@ -67,7 +84,23 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
 
         foreach (var chunk in ChunkQueries.Find(index, filter))
         {
-            WriteObject(chunk);
+            // Piped objects may name the same chunk twice (two hits of one chunk, a job and its chunks): each is written once.
+            if (InputObject is null || written.Add((chunk.Database, chunk.Id))) WriteObject(chunk);
         }
     }
+
+    /// <summary>The filter narrowed to what a piped object names; null for an object that names no chunks.</summary>
+    private ChunkFilter? FilterFor(object input, ChunkFilter filter) => input switch
+    {
+        Chunk chunk => filter with { Ids = Only(filter.Ids, chunk.Id) },
+        SearchHit hit => filter with { Ids = Only(filter.Ids, hit.ChunkId) },
+        BatchJob job => filter with { BatchJobId = filter.BatchJobId is null || filter.BatchJobId == job.Id ? job.Id : "" },
+        ImportResult result => filter with { DocumentIds = [result.Id] },
+        FileInfo file => filter with { DocumentPathMatches = path => string.Equals(path, file.FullName, StringComparison.Ordinal) },
+        string path => filter with { DocumentPathMatches = DocumentPathMatcher([path]) },
+        _ => null,
+    };
+
+    /// <summary>The piped chunk, if -Id (when given) includes it: every criterion must hold.</summary>
+    private static long[] Only(IReadOnlyCollection<long>? ids, long id) => ids is null || ids.Contains(id) ? [id] : [];
 }

@@ -20,7 +20,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     /// <summary>The index file. Default: $env:SEMANTICCORE_DATABASE, else the per-user default location.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string? Database { get; set; }
+    public virtual string? Database { get; set; }
 
     /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
     protected CancellationToken Cancellation => stopping.Token;

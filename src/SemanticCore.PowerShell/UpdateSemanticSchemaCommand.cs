@@ -10,6 +10,12 @@ namespace SemanticCore.PowerShell;
 [OutputType(typeof(SchemaUpdate))]
 public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
 {
+    /// <summary>The index files: paths, or files from Get-ChildItem (by FullName or PSPath).</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PSPath")]
+    [ValidateNotNullOrEmpty]
+    public override string? Database { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = ResolveDatabasePath();

@@ -39,7 +39,7 @@ public sealed class HelpDriftTests(ModuleFixture module) : IDisposable
         var id = page.Parameters.Single(p => p.Name == "Id").Usages[0];
         id.Required = false;
         id.Position = "Named";
-        id.PipelineInput = "False";
+        id.PipelineInput = "True (ByValue)";
         page.Parameters.Single(p => p.Name == "Status").Usages[0].Type = "String[]";
         page.Parameters.RemoveAll(p => p.Name == "Active");
 

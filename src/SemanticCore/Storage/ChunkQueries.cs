@@ -12,6 +12,7 @@ public sealed record ChunkFilter
     public string? BatchJobId { get; init; }
     /// <summary>Keeps chunks of the documents whose full path matches (PowerShell wildcards are matched by the caller).</summary>
     public Func<string, bool>? DocumentPathMatches { get; init; }
+    public IReadOnlyCollection<long>? DocumentIds { get; init; }
     public IReadOnlyCollection<long>? Ids { get; init; }
     public int? First { get; init; }
 }
@@ -108,6 +109,12 @@ public static class ChunkQueries
         {
             clauses.Add("c.id IN (SELECT value FROM json_each($ids))");
             command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
+        }
+
+        if (filter.DocumentIds is { } documents)
+        {
+            clauses.Add("c.document_id IN (SELECT value FROM json_each($documents))");
+            command.Parameters.AddWithValue("$documents", JsonSerializer.Serialize(documents));
         }
 
         if (filter.DocumentPathMatches is { } matches)
