@@ -22,7 +22,8 @@ internal static class BatchStore
 {
     private const string JobColumns = """
         id, remote_name, status, provider, model, dimensions, request_count, succeeded_count, failed_count, retried_count,
-        token_count, stats, input_file, output_file, error_message, created_at, submitted_at, completed_at, updated_at
+        token_count, stats, input_file, output_file, error_message, created_at, submitted_at, completed_at, updated_at,
+        (SELECT COUNT(*) FROM batch_job_removed_chunks r WHERE r.batch_job_id = batch_jobs.id)
         """;
 
     public static long CountClaimable(SqliteConnection connection) =>
@@ -204,6 +205,7 @@ internal static class BatchStore
             SubmittedAt = Timestamps.Parse(Text(16)),
             CompletedAt = Timestamps.Parse(Text(17)),
             UpdatedAt = Timestamps.Parse(Text(18)),
+            Removed = r.GetInt64(19),
             Database = index.DatabasePath,
         };
     }

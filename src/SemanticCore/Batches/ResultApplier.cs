@@ -102,10 +102,14 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
 
     private void Classify(long chunkId)
     {
-        var ofThisJob = (long)Sql.Scalar(index.Connection, "SELECT COUNT(*) FROM chunks WHERE id = $chunk AND batch_job_id = $job", ("$chunk", chunkId), ("$job", jobId))!;
-        // A chunk of this job that is already settled was applied by another sync (or an earlier run): not an
-        // oddity of the output, so not counted, which keeps the counts the same however many syncs ran.
-        if (ofThisJob == 0) unknown++;
+        // A chunk of this job that is already settled was applied by another sync (or an earlier run), and one
+        // removed while the job held it is counted by the job's Removed: neither is an oddity of the output, and
+        // leaving them out keeps the counts the same however many syncs ran.
+        var known = (long)Sql.Scalar(index.Connection, """
+            SELECT EXISTS (SELECT 1 FROM chunks WHERE id = $chunk AND batch_job_id = $job)
+                OR EXISTS (SELECT 1 FROM batch_job_removed_chunks WHERE chunk_id = $chunk AND batch_job_id = $job)
+            """, ("$chunk", chunkId), ("$job", jobId))!;
+        if (known == 0) unknown++;
     }
 
     private SqliteCommand Command(SqliteConnection connection, string now, string sql)

@@ -34,6 +34,8 @@ public sealed class BatchJob
     public long Failed { get; init; }
     /// <summary>Chunks put back to Pending for another job (a retriable error, or missing from the output).</summary>
     public long Retried { get; init; }
+    /// <summary>Chunks removed from the index (with their document) while the job held them; their results are not stored.</summary>
+    public long Removed { get; init; }
     /// <summary>Tokens billed, from the results (0 until the job is synced).</summary>
     public long Tokens { get; init; }
     /// <summary>Tokens estimated when the job was created.</summary>

@@ -22,6 +22,8 @@ internal static class Schema
         new(1, "Document index with embedding lifecycle and batch jobs", new Version(0, 1, 0), PlanVersion1),
         // Additive: module 0.1.0 keeps working on a version-2 index, and its writes keep the keyword index in step (triggers).
         new(2, "Keyword index (FTS5) and the vector data version", new Version(0, 1, 0), PlanVersion2),
+        // Additive: older modules never read the new table (they count a removed chunk's result as an unknown key).
+        new(3, "Chunks removed from active batch jobs", new Version(0, 1, 0), PlanVersion3),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;
@@ -238,6 +240,25 @@ internal static class Schema
         foreach (var (name, sql) in versionTriggers)
         {
             if (!triggers.Contains(name)) yield return new(v, $"Create trigger {name}", sql);
+        }
+    }
+
+    /// <summary>
+    /// Version 3: <c>batch_job_removed_chunks</c> remembers the chunks removed (with their document) while a
+    /// job held them, so the job's sync counts their results as removed rather than as unknown keys.
+    /// </summary>
+    private static IEnumerable<MigrationStep> PlanVersion3(SqliteConnection connection)
+    {
+        if (!SchemaInspector.Tables(connection).Contains("batch_job_removed_chunks"))
+        {
+            yield return new(3, "Create table batch_job_removed_chunks", """
+                CREATE TABLE batch_job_removed_chunks (
+                    batch_job_id TEXT NOT NULL REFERENCES batch_jobs(id) ON DELETE CASCADE,
+                    chunk_id     INTEGER NOT NULL,
+                    removed_at   TEXT NOT NULL,
+                    PRIMARY KEY (batch_job_id, chunk_id)
+                ) WITHOUT ROWID
+                """);
         }
     }
 

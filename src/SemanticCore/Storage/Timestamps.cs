@@ -15,4 +15,7 @@ internal static class Timestamps
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value)
             ? value
             : null;
+
+    /// <summary>A stored timestamp as a UTC DateTime (what PowerShell's date arithmetic expects); MinValue when absent.</summary>
+    public static DateTime ParseUtc(string? text) => Parse(text)?.UtcDateTime ?? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
 }
