@@ -22,6 +22,7 @@
         'Search-SemanticIndex'
         'Get-SemanticDocument'
         'Remove-SemanticDocument'
+        'Reset-ChunkStatus'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -156,3 +156,53 @@ public static class ChunkQueries
         return builder.ToString().TrimEnd();
     }
 }
+
+/// <summary>Puts chunks back in the queue for the next flush.</summary>
+public static class ChunkRequeue
+{
+    /// <summary>
+    /// Failed chunks among <paramref name="ids"/> (with <paramref name="force"/>: Ready and Pending ones too)
+    /// become Pending with RetryCount 0 and no error; a Ready chunk loses its vector, since it is to be
+    /// embedded again. Submitted chunks are never touched: a job holds them. Returns the ids requeued.
+    /// </summary>
+    /// <exception cref="SemanticCoreException">DatabaseWriteFailed: nothing was changed.</exception>
+    public static IReadOnlyList<long> Requeue(SemanticIndex index, IReadOnlyCollection<long> ids, bool force)
+    {
+        var connection = index.Connection;
+        var statuses = force ? "'Failed', 'Ready', 'Pending'" : "'Failed'";
+        var json = JsonSerializer.Serialize(ids);
+        try
+        {
+            using var transaction = connection.BeginTransaction();
+            if (force)
+            {
+                Sql.Execute(connection, """
+                    DELETE FROM chunk_vectors WHERE chunk_id IN
+                        (SELECT id FROM chunks WHERE id IN (SELECT value FROM json_each($ids)) AND embedding_status = 'Ready')
+                    """, ("$ids", json));
+            }
+
+            using var update = connection.CreateCommand();
+            update.CommandText = $"""
+                UPDATE chunks SET embedding_status = 'Pending', retry_count = 0, error_message = NULL, updated_at = $now
+                WHERE id IN (SELECT value FROM json_each($ids)) AND embedding_status IN ({statuses})
+                RETURNING id
+                """;
+            update.Parameters.AddWithValue("$ids", json);
+            update.Parameters.AddWithValue("$now", Timestamps.Now());
+            var requeued = new List<long>();
+            using (var reader = update.ExecuteReader())
+            {
+                while (reader.Read()) requeued.Add(reader.GetInt64(0));
+            }
+
+            transaction.Commit();
+            return requeued;
+        }
+        catch (SqliteException ex)
+        {
+            throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
+                $"Could not requeue chunks in the index '{index.DatabasePath}': {ex.Message}", ex);
+        }
+    }
+}
