@@ -23,6 +23,7 @@
         'Get-SemanticDocument'
         'Remove-SemanticDocument'
         'Reset-ChunkStatus'
+        'Sync-SemanticFolder'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -12,12 +12,13 @@ namespace SemanticCore.PowerShell;
 /// </summary>
 [Cmdlet(VerbsData.Import, "SemanticDocument", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(ImportResult))]
-public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
+public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    private readonly Dictionary<SemanticIndex, (DocumentImporter Importer, IEmbeddingProvider? Embedder)> importers = [];
+    /// <summary>Per index: the embedder of Sync mode, or null for Async (Pending).</summary>
+    private readonly Dictionary<SemanticIndex, IEmbeddingProvider?> embedders = [];
     private int processed;
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -31,18 +32,6 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
     /// <summary>Async: store chunks as Pending for a batch job. Sync: embed now. Auto: Async when a batch key is configured.</summary>
     [Parameter]
     public ImportMode Mode { get; set; } = ImportMode.Auto;
-
-    /// <summary>The embedding provider of a new index; on an existing index it must match (or be omitted).</summary>
-    [Parameter]
-    public EmbeddingProviderKind Provider { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Model { get; set; }
-
-    [Parameter]
-    [ValidateRange(16, 8192)]
-    public int Dimensions { get; set; }
 
     /// <summary>The key for Sync mode on a Gemini index. Default: the session keyring, then $env:GEMINI_API_KEY / $env:GOOGLE_API_KEY.</summary>
     [Parameter]
@@ -62,27 +51,27 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
 
     protected override void EndProcessing()
     {
-        foreach (var (index, (importer, _)) in importers) WriteCommitted(index, importer);
+        WriteAllCommitted();
         if (processed > 0)
         {
             WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", "Done") { RecordType = ProgressRecordType.Completed });
         }
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        // Before the indexes close: what was queued and not committed (Ctrl+C, a terminating error) is rolled back.
-        if (disposing) foreach (var (importer, _) in importers.Values) importer.Dispose();
-        base.Dispose(disposing);
-    }
-
     private void Import(string file)
     {
+        if (WhatIfRequested)
+        {
+            // The forecast, per file, instead of a generic "What if" line: what the import would do and cost.
+            if (Forecast(file) is { } forecast) WriteObject(forecast);
+            return;
+        }
+
         var database = ResolveDatabasePath();
         if (!ShouldProcess(file, $"Import into the semantic index '{database}'")) return;
 
         var index = OpenIndex(createIfMissing: true, SettingsRequest());
-        var (importer, embedder) = ImporterFor(index);
+        var embedder = EmbedderFor(index);
         processed++;
         WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", $"{processed} imported")
         {
@@ -94,12 +83,11 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
             if (embedder is null)
             {
                 // Async: many files share a transaction; their results are written once it is committed.
-                importer.Queue(file);
-                if (importer.CommitDue) WriteCommitted(index, importer);
+                Queue(index, file);
             }
             else
             {
-                WriteResult(Await(importer.ImportAsync(file, embedder, Cancellation)));
+                WriteResult(Await(ImporterFor(index).ImportAsync(file, embedder, Cancellation)));
             }
         }
         catch (SemanticCoreException ex)
@@ -112,36 +100,9 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
         }
     }
 
-    private void WriteCommitted(SemanticIndex index, DocumentImporter importer)
+    private IEmbeddingProvider? EmbedderFor(SemanticIndex index)
     {
-        IReadOnlyList<ImportResult> results;
-        try
-        {
-            results = importer.Commit();
-        }
-        catch (SemanticCoreException ex)
-        {
-            WriteError(Errors.From(ex, index.DatabasePath));
-            return;
-        }
-
-        foreach (var result in results) WriteResult(result);
-    }
-
-    private void WriteResult(ImportResult result)
-    {
-        WriteVerbose($"{result.Status}: {result.Path} ({result.Chunks} chunks: {result.Added} added, {result.Kept} kept, {result.Removed} removed, {result.Pending} pending)");
-        WriteObject(result);
-    }
-
-    private IndexSettingsRequest SettingsRequest() => new(
-        MyInvocation.BoundParameters.ContainsKey(nameof(Provider)) ? Provider : null,
-        Model,
-        MyInvocation.BoundParameters.ContainsKey(nameof(Dimensions)) ? Dimensions : null);
-
-    private (DocumentImporter Importer, IEmbeddingProvider? Embedder) ImporterFor(SemanticIndex index)
-    {
-        if (importers.TryGetValue(index, out var existing)) return existing;
+        if (embedders.TryGetValue(index, out var existing)) return existing;
 
         IEmbeddingProvider? embedder = null;
         try
@@ -160,7 +121,7 @@ public sealed class ImportSemanticDocumentCommand : SemanticCmdlet
             ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
         }
 
-        return importers[index] = (new DocumentImporter(index), embedder);
+        return embedders[index] = embedder;
     }
 
     /// <summary>Resolves a -Path (wildcards) or -LiteralPath to files, like Get-FileHash; what cannot be resolved is a per-item error.</summary>

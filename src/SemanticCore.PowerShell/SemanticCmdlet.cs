@@ -22,6 +22,11 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public virtual string? Database { get; set; }
 
+    /// <summary>-WhatIf given, or $WhatIfPreference set: the command forecasts instead of writing.</summary>
+    protected bool WhatIfRequested =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
+        : SessionState.PSVariable.GetValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
+
     /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
     protected CancellationToken Cancellation => stopping.Token;
 

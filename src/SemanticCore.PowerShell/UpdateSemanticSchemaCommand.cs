@@ -54,8 +54,4 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
             WriteError(Errors.From(ex, path));
         }
     }
-
-    private bool WhatIfRequested =>
-        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
-        : SessionState.PSVariable.GetValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
 }

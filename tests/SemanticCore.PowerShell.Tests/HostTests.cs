@@ -42,7 +42,7 @@ public sealed class HostTests : IDisposable
         var (exitCode, stdout, stderr) = HostProcess.Run(dir.Path, "-Command", "Import-SemanticDocument a.md -Database idx.db -Provider Local -Mode Async | Out-Default; Get-ChunkStatus -Database idx.db");
 
         Assert.True(exitCode == 0, stderr);
-        Assert.Matches(@"Status\s+Chunks\s+Pending\s+Added\s+Removed\s+Title\s+Path", stdout);
+        Assert.Matches(@"Status\s+Chunks\s+Pending\s+Added\s+Removed\s+Path", stdout);
         Assert.Matches(@"Id\s+Status\s+Type\s+Retries\s+Document", stdout);
         Assert.Contains("Code:python", stdout);
     }

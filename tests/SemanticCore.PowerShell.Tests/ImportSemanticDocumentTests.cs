@@ -234,14 +234,17 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
     }
 
     [Fact]
-    public void WhatIf_imports_nothing_and_creates_no_index()
+    public void WhatIf_forecasts_each_file_imports_nothing_and_creates_no_index()
     {
         dir.Write("a.md", "# A\n\nText.");
         using var ps = module.NewSession(dir.Path);
 
         var run = ps.Run("Import-SemanticDocument a.md -Database index.db -Provider Local -WhatIf").AssertNoErrors();
 
-        Assert.Empty(run.Output);
+        var forecast = run.Single();
+        Assert.Equal("Added", forecast.Text("Status"));
+        Assert.True((bool)forecast.Prop("WhatIf")!);
+        Assert.Equal(1L, forecast.Long("Added"));
         Assert.False(File.Exists(Database));
     }
 

@@ -166,6 +166,68 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         staged.Clear();
     }
 
+    /// <summary>
+    /// What importing the file would do, worked out exactly as the import works it out (read, chunk, match
+    /// with the stored chunks), with nothing written: a result with <see cref="ImportResult.WhatIf"/> set.
+    /// </summary>
+    public ImportResult Forecast(string path)
+    {
+        var document = DocumentReader.Read(path);
+        try
+        {
+            if (staged.Contains(path)) InsertStaged();
+            if (Unchanged(path, document) is { } unchanged) return Forecast(unchanged);
+            var chunked = Chunk(path, document);
+            var stored = DocumentStore.FindDocument(index.Connection, path);
+            var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
+            var plan = ChunkPlan.Make(existing, chunked.Chunks);
+            var pendingKept = stored is null ? 0 : DocumentStore.Counts(index.Connection, stored.Id).Pending - CountPending(plan.Removed);
+            return new ImportResult
+            {
+                Id = stored?.Id ?? 0,
+                Path = path,
+                Title = chunked.Title,
+                Chunks = plan.Kept + plan.Added.Count,
+                Pending = pendingKept + plan.Added.Count,
+                Added = plan.Added.Count,
+                Kept = plan.Kept,
+                Removed = plan.Removed.Count,
+                EstimatedTokens = Tokens(plan.Added),
+                Status = stored is null ? ImportStatus.Added : ImportStatus.Updated,
+                WhatIf = true,
+                Database = index.DatabasePath,
+            };
+        }
+        catch (SqliteException ex)
+        {
+            throw WriteFailed(path, ex);
+        }
+    }
+
+    /// <summary>The forecast for an index that does not exist yet: the file would be Added, with all its chunks.</summary>
+    public static ImportResult ForecastForNewIndex(string path, string databasePath, ChunkingOptions? options = null)
+    {
+        var document = DocumentReader.Read(path);
+        var chunked = DocumentChunker.Chunk(document.Text, Path.GetExtension(path), Path.GetFileNameWithoutExtension(path), options ?? ChunkingOptions.Default);
+        return new ImportResult
+        {
+            Id = 0, Path = path, Title = chunked.Title, Chunks = chunked.Chunks.Count, Pending = chunked.Chunks.Count, Added = chunked.Chunks.Count,
+            EstimatedTokens = Tokens(chunked.Chunks), Status = ImportStatus.Added, WhatIf = true, Database = databasePath,
+        };
+    }
+
+    private static ImportResult Forecast(ImportResult unchanged) => new()
+    {
+        Id = unchanged.Id, Path = unchanged.Path, Title = unchanged.Title, Chunks = unchanged.Chunks, Pending = unchanged.Pending,
+        Kept = unchanged.Kept, Status = ImportStatus.Unchanged, WhatIf = true, Database = unchanged.Database,
+    };
+
+    private int CountPending(List<long> chunkIds) => chunkIds.Count == 0 ? 0 : Convert.ToInt32(Sql.Scalar(index.Connection,
+        "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending' AND id IN (SELECT value FROM json_each($ids))",
+        ("$ids", System.Text.Json.JsonSerializer.Serialize(chunkIds))));
+
+    private static long Tokens(IEnumerable<ChunkDraft> drafts) => drafts.Sum(d => (long)TokenEstimator.Estimate(d.VectorSource));
+
     /// <summary>The result of a file that did not change since its last import (nothing to write), else null.</summary>
     private ImportResult? Unchanged(string path, DocumentText document) =>
         DocumentStore.FindDocument(index.Connection, path) is { } stored && stored.ContentHash == document.ContentHash && stored.Chunker == ChunkerVersion
@@ -203,7 +265,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
 
         var status = stored is null ? ImportStatus.Added : ImportStatus.Updated;
         var embeddedCount = plan.Added.Count(d => vectors.ContainsKey(d.ContentHash));
-        return Result(documentId, path, chunked.Title, status, (plan.Added.Count, plan.Kept, plan.Removed.Count, embeddedCount), stagedChunks: stage ? plan.Added.Count : 0);
+        return Result(documentId, path, chunked.Title, status, (plan.Added.Count, plan.Kept, plan.Removed.Count, embeddedCount), stagedChunks: stage ? plan.Added.Count : 0, Tokens(plan.Added));
     }
 
     private SemanticCoreException WriteFailed(string path, SqliteException ex) =>
@@ -211,7 +273,8 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         new("DatabaseWriteFailed", FailureKind.ResourceUnavailable, $"Could not store '{path}' in the index '{index.DatabasePath}': {ex.Message}", ex);
 
     /// <param name="stagedChunks">New Pending chunks of this document not yet in <c>chunks</c>.</param>
-    private ImportResult Result(long id, string path, string title, ImportStatus status, (int Added, int Kept, int Removed, int Embedded) change, int stagedChunks = 0)
+    private ImportResult Result(long id, string path, string title, ImportStatus status, (int Added, int Kept, int Removed, int Embedded) change,
+        int stagedChunks = 0, long estimatedTokens = 0)
     {
         var (chunks, pending) = DocumentStore.Counts(index.Connection, id);
         chunks += stagedChunks;
@@ -227,6 +290,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             Kept = status == ImportStatus.Unchanged ? chunks : change.Kept,
             Removed = change.Removed,
             Embedded = change.Embedded,
+            EstimatedTokens = estimatedTokens,
             Status = status,
             Database = index.DatabasePath,
         };

@@ -79,3 +79,25 @@ public sealed class BatchFlushEstimate
     public string? Note { get; init; }
     public required string Database { get; init; }
 }
+
+/// <summary>The total of a folder mirror (Sync-SemanticFolder): what changed, or would, and what embedding it costs.</summary>
+public sealed class FolderSyncSummary
+{
+    public required string Path { get; init; }
+    public int Added { get; init; }
+    public int Updated { get; init; }
+    public int Removed { get; init; }
+    public int Unchanged { get; init; }
+    /// <summary>Files that could not be imported (each reported as an error).</summary>
+    public int Failed { get; init; }
+    /// <summary>New chunks, Pending for the next flush.</summary>
+    public long ChunksToEmbed { get; init; }
+    public long EstimatedTokens { get; init; }
+    /// <summary>US dollars for <see cref="EstimatedTokens"/> at the batch price; null for a model without a known price.</summary>
+    public decimal? BatchCost { get; init; }
+    public decimal? InteractiveCost { get; init; }
+    public decimal? Savings => BatchCost is { } batch && InteractiveCost is { } interactive ? interactive - batch : null;
+    public required string Model { get; init; }
+    public bool WhatIf { get; init; }
+    public required string Database { get; init; }
+}

@@ -5,6 +5,8 @@ public enum ImportStatus
     Added,
     Updated,
     Unchanged,
+    /// <summary>The document's file is gone, so it was (or would be) removed from the index (Sync-SemanticFolder).</summary>
+    Removed,
 }
 
 /// <summary>How a document was imported: one per file from <c>Import-SemanticDocument</c>.</summary>
@@ -23,7 +25,11 @@ public sealed class ImportResult
     public int Removed { get; init; }
     /// <summary>Chunks embedded during the import (Sync mode).</summary>
     public int Embedded { get; init; }
+    /// <summary>Estimated tokens of the added chunks: what embedding them costs (an overestimate, as for a flush).</summary>
+    public long EstimatedTokens { get; init; }
     public required ImportStatus Status { get; init; }
+    /// <summary>True for a forecast (-WhatIf): what the import would do; nothing was written.</summary>
+    public bool WhatIf { get; init; }
     public required string Database { get; init; }
 
     public override string ToString() => $"{Path} ({Status})";
