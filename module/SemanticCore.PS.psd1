@@ -24,6 +24,7 @@
         'Remove-SemanticDocument'
         'Reset-ChunkStatus'
         'Sync-SemanticFolder'
+        'Stop-BatchJob'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

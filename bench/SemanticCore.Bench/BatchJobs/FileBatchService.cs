@@ -55,6 +55,10 @@ internal sealed class FileBatchService(string folder) : IBatchService
             Done = true,
         });
 
+    // Its jobs have finished already: the service refuses to cancel an ended job.
+    public Task CancelAsync(string remoteName, CancellationToken cancellationToken) =>
+        Task.FromException(new InvalidOperationException($"{remoteName} has already ended."));
+
     public Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken) =>
         Task.FromResult<Stream>(File.OpenRead(ResultsPath ?? throw new InvalidOperationException("No output file was chosen for the sync.")));
 

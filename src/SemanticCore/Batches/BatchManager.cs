@@ -211,6 +211,84 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
     }
 
+    /// <summary>
+    /// Stops an active job: cancels the remote job, stores whatever results the service already produced, and
+    /// puts the rest of its chunks back to Pending (no retry counted); the job ends Cancelled. A job that
+    /// finished before the cancel reached it is synced as usual instead (a warning says so).
+    /// </summary>
+    /// <exception cref="SemanticCoreException">BatchJobNotFound, BatchJobNotActive; BatchStopFailed when the service would not cancel it (nothing changed).</exception>
+    public async Task<SyncResult> StopAsync(string jobId, int maxRetries, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var job = BatchStore.Find(index, jobId) ?? throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
+            $"There is no batch job '{jobId}' in the index '{index.DatabasePath}'.");
+        if (!job.IsActive)
+        {
+            throw new SemanticCoreException("BatchJobNotActive", FailureKind.InvalidOperation, $"Batch job {jobId} already ended {job.Status}: there is nothing to stop.");
+        }
+
+        const string Reason = "Stopped with Stop-BatchJob.";
+        var warnings = new List<string>();
+        progress?.Report(new OperationProgress($"Stopping batch job {jobId}", "Cancelling the remote job"));
+        try
+        {
+            // A Created job's create may have happened anyway: the remote job is found by its display name.
+            var remoteName = job.RemoteName ?? (await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false))?.Name;
+            if (remoteName is null)
+            {
+                await EndWithoutResultsAsync(job, BatchJobStatus.Cancelled, Reason, warnings, cancellationToken).ConfigureAwait(false);
+                return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
+            }
+
+            Exception? refused = null;
+            try
+            {
+                await service.CancelAsync(remoteName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                refused = ex; // an ended job refuses: its state, read next, says what to do
+            }
+
+            BatchOperation? remote;
+            try
+            {
+                remote = await service.GetAsync(remoteName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && service.IsGone(ex))
+            {
+                remote = null;
+            }
+
+            switch (remote?.State)
+            {
+                case BatchState.Succeeded:
+                    warnings.Add($"Batch job {jobId} finished before it could be stopped: its results were stored.");
+                    await ApplyResultsAsync(job, remote, maxRetries, warnings, progress, cancellationToken).ConfigureAwait(false);
+                    break;
+                case BatchState.Pending or BatchState.Running:
+                    throw new SemanticCoreException("BatchStopFailed", FailureKind.ConnectionError,
+                        $"Batch job {jobId}: the service did not cancel it ({(refused is null ? "it is still " + remote.State : Describe(refused))}); it is unchanged. Run Stop-BatchJob again.", refused);
+                default:
+                    if (remote?.ResponsesFileName is { } output)
+                    {
+                        // Results the service produced before it stopped are paid for: keep them.
+                        var applier = new ResultApplier(index, jobId, maxRetries);
+                        await ApplyLinesAsync(job, output, applier, progress, cancellationToken).ConfigureAwait(false);
+                        await DeleteQuietlyAsync(output, warnings, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await EndWithoutResultsAsync(job, BatchJobStatus.Cancelled, Reason, warnings, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not SemanticCoreException)
+        {
+            throw Known(ex, "BatchStopFailed", FailureKind.ConnectionError, $"Batch job {jobId}: stopping it failed, and it is unchanged");
+        }
+
+        return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
+    }
+
     private async Task<BatchJob> SubmitAsync(string jobId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var activity = $"Submitting batch job {jobId}";
@@ -300,20 +378,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var applier = new ResultApplier(index, job.Id, maxRetries);
-        var activity = $"Syncing batch job {job.Id}";
-        if (remote.ResponsesFileName is { } output)
-        {
-            await using var stream = await service.OpenResultsAsync(output, cancellationToken).ConfigureAwait(false);
-            using var cache = PageCache.Enlarge(index.Connection, SyncPageCacheBytes);
-            long applied = 0;
-            await foreach (var group in ReadGroupsAsync(stream, cancellationToken).ConfigureAwait(false))
-            {
-                applier.Apply(group);
-                applied += group.Count;
-                progress?.Report(new OperationProgress(activity, $"Storing results: {applied:N0} of {job.Requests:N0}", OperationProgress.Percent(applied, job.Requests)));
-            }
-        }
-
+        if (remote.ResponsesFileName is { } output) await ApplyLinesAsync(job, output, applier, progress, cancellationToken).ConfigureAwait(false);
         applier.ApplyMissing();
         if (BatchStore.Finish(index.Connection, job.Id, remote.ResponsesFileName, applier.Stats(job.EstimatedTokens)))
         {
@@ -322,6 +387,20 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             {
                 if (file is not null) await DeleteQuietlyAsync(file, warnings, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task ApplyLinesAsync(BatchJob job, string output, ResultApplier applier, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Syncing batch job {job.Id}";
+        await using var stream = await service.OpenResultsAsync(output, cancellationToken).ConfigureAwait(false);
+        using var cache = PageCache.Enlarge(index.Connection, SyncPageCacheBytes);
+        long applied = 0;
+        await foreach (var group in ReadGroupsAsync(stream, cancellationToken).ConfigureAwait(false))
+        {
+            applier.Apply(group);
+            applied += group.Count;
+            progress?.Report(new OperationProgress(activity, $"Storing results: {applied:N0} of {job.Requests:N0}", OperationProgress.Percent(applied, job.Requests)));
         }
     }
 

@@ -24,6 +24,8 @@ public sealed class GeminiBatchService(GeminiClient client) : IBatchService
 
     public Task<BatchOperation> GetAsync(string remoteName, CancellationToken cancellationToken) => client.GetBatchAsync(remoteName, cancellationToken);
 
+    public Task CancelAsync(string remoteName, CancellationToken cancellationToken) => client.CancelBatchAsync(remoteName, cancellationToken);
+
     public Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken) =>
         client.DownloadFileAsync(responsesFileName, cancellationToken);
 

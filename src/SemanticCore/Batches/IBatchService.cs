@@ -20,6 +20,9 @@ public interface IBatchService
 
     Task<BatchOperation> GetAsync(string remoteName, CancellationToken cancellationToken);
 
+    /// <summary>Asks the service to cancel a job; a job that already ended may refuse (the caller reads its state next).</summary>
+    Task CancelAsync(string remoteName, CancellationToken cancellationToken);
+
     /// <summary>The job's output JSONL as a stream (the caller disposes it).</summary>
     Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken);
 

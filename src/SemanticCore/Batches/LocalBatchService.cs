@@ -79,6 +79,14 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
         });
     }
 
+    /// <summary>A local job is computed when it is created: cancelling it discards its results, as a remote cancel would.</summary>
+    public Task CancelAsync(string remoteName, CancellationToken cancellationToken)
+    {
+        var displayName = remoteName.StartsWith(BatchPrefix, StringComparison.Ordinal) ? remoteName[BatchPrefix.Length..] : remoteName;
+        if (Directory.Exists(spoolDirectory)) File.Delete(PathOf(OutputName(displayName)));
+        return Task.CompletedTask;
+    }
+
     public Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken) =>
         Task.FromResult<Stream>(File.OpenRead(PathOf(responsesFileName)));
 

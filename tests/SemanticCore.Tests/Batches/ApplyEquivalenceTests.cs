@@ -216,6 +216,10 @@ public sealed class ApplyEquivalenceTests : IDisposable
         public Task<BatchOperation> GetAsync(string remoteName, CancellationToken cancellationToken) =>
             Task.FromResult(new BatchOperation { Name = remoteName, State = BatchState.Succeeded, ResponsesFileName = "files/output", Done = true });
 
+        // Its jobs have finished already: the service refuses to cancel an ended job.
+        public Task CancelAsync(string remoteName, CancellationToken cancellationToken) =>
+            Task.FromException(new InvalidOperationException($"{remoteName} has already ended."));
+
         public Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken) =>
             Task.FromResult<Stream>(File.OpenRead(output!));
 

@@ -1,0 +1,99 @@
+using SemanticCore.PowerShell.Tests.Infrastructure;
+
+namespace SemanticCore.PowerShell.Tests;
+
+/// <summary>Stop-BatchJob against the Gemini fake and the Local provider.</summary>
+[Collection(ModuleCollection.Name)]
+public sealed class StopBatchJobTests(ModuleFixture module) : IDisposable
+{
+    private readonly TestDirectory dir = new();
+
+    private string Database => dir.Combine("index.db");
+
+    private PsSession Imported()
+    {
+        BatchTestKit.WriteCorpus(dir, "kb", documents: 2, sections: 5);
+        var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument kb/*.md -Database index.db -Mode Async").AssertNoErrors();
+        Db.Execute(Database, "UPDATE chunks SET retry_count = 1 WHERE id % 2 = 0");
+        return ps;
+    }
+
+    [Fact]
+    public async Task Stopping_a_running_job_cancels_it_remotely_and_puts_its_chunks_back_without_counting_a_retry()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.AutoComplete = false;
+        using var ps = Imported();
+        var keys = GeminiFake.KeyVariables();
+        var retries = Db.Scalar<long>(Database, "SELECT SUM(retry_count) FROM chunks");
+        var job = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey -Force", keys).AssertNoErrors().Single();
+
+        var stopped = ps.Run("Get-BatchJob -Database index.db -Active | Stop-BatchJob -BatchApiKey $BatchKey -Confirm:$false", keys).AssertNoErrors().Single();
+
+        Assert.Equal(job.Text("Id"), stopped.Text("Id"));
+        Assert.Equal("Cancelled", stopped.Text("Status"));
+        var remote = Assert.Single(gemini.Server.Batches);
+        Assert.Equal("BATCH_STATE_CANCELLED", remote.State);
+        Assert.Contains(remote.InputFileName, gemini.Server.DeletedFiles);
+        Assert.Equal(10L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'"));
+        Assert.Equal(retries, Db.Scalar<long>(Database, "SELECT SUM(retry_count) FROM chunks"));
+        Assert.Contains("Stop-BatchJob", Db.Scalar<string>(Database, "SELECT MIN(error_message) FROM chunks"));
+    }
+
+    [Fact]
+    public async Task A_job_that_finished_before_the_stop_has_its_results_stored_with_a_warning()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.AutoComplete = false;
+        using var ps = Imported();
+        var keys = GeminiFake.KeyVariables();
+        var job = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey -Force", keys).AssertNoErrors().Single();
+        gemini.Server.Complete(Assert.Single(gemini.Server.Batches).Name);
+
+        var run = ps.Run($"Stop-BatchJob {job.Text("Id")} -Database index.db -BatchApiKey $BatchKey -Confirm:$false", keys).AssertNoErrors();
+
+        Assert.Equal("Completed", run.Single().Text("Status"));
+        Assert.Contains("finished before it could be stopped", Assert.Single(run.Warnings));
+        Assert.Equal(10L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Ready'"));
+    }
+
+    [Fact]
+    public async Task An_ended_job_is_an_error_for_that_job_and_WhatIf_changes_nothing()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.AutoComplete = false;
+        using var ps = Imported();
+        var keys = GeminiFake.KeyVariables();
+        var job = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey -Force", keys).AssertNoErrors().Single();
+        Db.Execute(Database, "PRAGMA wal_checkpoint(TRUNCATE)");
+        var before = Db.FileState(Database);
+
+        ps.Run($"Stop-BatchJob {job.Text("Id")} -Database index.db -BatchApiKey $BatchKey -WhatIf", keys).AssertNoErrors();
+        Assert.Equal(before, Db.FileState(Database));
+        Assert.Equal("BATCH_STATE_PENDING", Assert.Single(gemini.Server.Batches).State);
+
+        ps.Run($"Stop-BatchJob {job.Text("Id")} -Database index.db -BatchApiKey $BatchKey -Confirm:$false", keys).AssertNoErrors();
+        var again = ps.Run($"'{job.Text("Id")}', 'no-such-job' | Stop-BatchJob -Database index.db -BatchApiKey $BatchKey -Confirm:$false", keys);
+
+        Assert.Equal(["BatchJobNotActive", "BatchJobNotFound"], again.Errors.Select(e => e.FullyQualifiedErrorId.Split(',')[0]));
+    }
+
+    [Fact]
+    public void A_Local_job_is_stopped_offline_and_its_chunks_flush_again()
+    {
+        dir.Write("kb/a.md", "# A\n\nOne.\n\n## B\n\nTwo.");
+        using var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument kb/a.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+        ps.Run("Invoke-BatchFlush -Database index.db -Force").AssertNoErrors();
+
+        var stopped = ps.Run("Get-BatchJob -Database index.db -Active | Stop-BatchJob -Confirm:$false").AssertNoErrors().Single();
+        var next = ps.Run("Invoke-BatchFlush -Database index.db -Force | Sync-BatchJob").AssertNoErrors().Single();
+
+        Assert.Equal("Cancelled", stopped.Text("Status"));
+        Assert.Equal("Completed", next.Text("Status"));
+        Assert.Equal(2L, next.Long("Succeeded"));
+    }
+
+    public void Dispose() => dir.Dispose();
+}
