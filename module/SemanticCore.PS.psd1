@@ -25,6 +25,7 @@
         'Reset-ChunkStatus'
         'Sync-SemanticFolder'
         'Stop-BatchJob'
+        'Backup-SemanticIndex'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

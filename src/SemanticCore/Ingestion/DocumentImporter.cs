@@ -258,7 +258,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         var plan = ChunkPlan.Make(stored is null ? [] : DocumentStore.ChunkKeys(connection, stored.Id), chunked.Chunks);
         var now = Timestamps.Now();
         var documentId = DocumentStore.SaveDocument(connection, stored?.Id, path, chunked.Title, document.ContentHash, ChunkerVersion, now);
-        DocumentStore.DeleteChunks(connection, plan.Removed);
+        DocumentStore.DeleteChunks(connection, plan.Removed, now);
         DocumentStore.MoveChunks(connection, plan.Moved, now);
         if (stage) DocumentStore.StageChunks(connection, documentId, plan.Added, now);
         else DocumentStore.InsertChunks(connection, documentId, plan.Added, vectors, index.Settings, now);

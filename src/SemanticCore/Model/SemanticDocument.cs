@@ -27,3 +27,22 @@ public sealed class SemanticDocument
 
 /// <summary>What removing a document took with it.</summary>
 public sealed record DocumentRemoval(long Id, string Path, long Chunks, long ReleasedFromJobs);
+
+/// <summary>A backup of an index, from <c>Backup-SemanticIndex</c>.</summary>
+public sealed class BackupResult
+{
+    /// <summary>The copy's full path; it opens as an index.</summary>
+    public required string Path { get; init; }
+    /// <summary>The index that was copied.</summary>
+    public required string Source { get; init; }
+    public long Bytes { get; init; }
+    public long Documents { get; init; }
+    public long Chunks { get; init; }
+    public long Vectors { get; init; }
+    public int SchemaVersion { get; init; }
+    public TimeSpan Duration { get; init; }
+    /// <summary>When the copy was completed (UTC).</summary>
+    public DateTime CreatedAt { get; init; }
+
+    public override string ToString() => Path;
+}

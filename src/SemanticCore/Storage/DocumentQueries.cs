@@ -14,6 +14,17 @@ public sealed record DocumentFilter
     public bool Missing { get; init; }
 }
 
+/// <summary>Chunks removed while an active job holds them are recorded, so the job's sync counts them as removed, not unknown.</summary>
+internal static class RemovedFromJobs
+{
+    /// <summary>The INSERT that records the chunks matching <paramref name="where"/> (over chunks <c>c</c>; parameter <c>$now</c>).</summary>
+    public static string Record(string where) => $"""
+        INSERT OR IGNORE INTO batch_job_removed_chunks (batch_job_id, chunk_id, removed_at)
+        SELECT c.batch_job_id, c.id, $now FROM chunks c JOIN batch_jobs j ON j.id = c.batch_job_id
+        WHERE {where} AND c.embedding_status = 'Submitted' AND j.status IN ('Created', 'Submitted', 'Running')
+        """;
+}
+
 /// <summary>Reads and removes documents.</summary>
 public static class DocumentQueries
 {
@@ -88,11 +99,7 @@ public static class DocumentQueries
         using var transaction = connection.BeginTransaction();
         if (Sql.Scalar(connection, "SELECT source_path FROM documents WHERE id = $id", ("$id", documentId)) is not string path) return null;
         var chunks = (long)Sql.Scalar(connection, "SELECT COUNT(*) FROM chunks WHERE document_id = $id", ("$id", documentId))!;
-        var released = Sql.Execute(connection, """
-            INSERT OR IGNORE INTO batch_job_removed_chunks (batch_job_id, chunk_id, removed_at)
-            SELECT c.batch_job_id, c.id, $now FROM chunks c JOIN batch_jobs j ON j.id = c.batch_job_id
-            WHERE c.document_id = $id AND c.embedding_status = 'Submitted' AND j.status IN ('Created', 'Submitted', 'Running')
-            """, ("$id", documentId), ("$now", Timestamps.Now()));
+        var released = Sql.Execute(connection, RemovedFromJobs.Record("c.document_id = $id"), ("$id", documentId), ("$now", Timestamps.Now()));
         // Chunks, vectors and keyword entries go with the document (foreign keys and triggers).
         Sql.Execute(connection, "DELETE FROM documents WHERE id = $id", ("$id", documentId));
         transaction.Commit();

@@ -87,16 +87,13 @@ internal static class DocumentStore
     /// </summary>
     private static long LastInsertedId(SqliteConnection connection) => SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
 
-    public static void DeleteChunks(SqliteConnection connection, IEnumerable<long> ids)
+    /// <summary>Deletes chunks (with their vectors and keyword entries); those an active job holds are recorded as removed from it.</summary>
+    public static void DeleteChunks(SqliteConnection connection, IReadOnlyCollection<long> ids, string now)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM chunks WHERE id = $id";
-        var id = command.Parameters.Add("$id", SqliteType.Integer);
-        foreach (var value in ids)
-        {
-            id.Value = value;
-            command.ExecuteNonQuery();
-        }
+        if (ids.Count == 0) return;
+        var json = JsonSerializer.Serialize(ids);
+        Sql.Execute(connection, RemovedFromJobs.Record("c.id IN (SELECT value FROM json_each($ids))"), ("$ids", json), ("$now", now));
+        Sql.Execute(connection, "DELETE FROM chunks WHERE id IN (SELECT value FROM json_each($ids))", ("$ids", json));
     }
 
     public static void MoveChunks(SqliteConnection connection, IEnumerable<(long Id, int Ordinal)> moves, string now)

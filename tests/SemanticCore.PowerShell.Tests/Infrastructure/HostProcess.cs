@@ -7,6 +7,16 @@ public static class HostProcess
 {
     public static (int ExitCode, string Stdout, string Stderr) Run(string workingDirectory, params string[] args)
     {
+        using var process = Start(workingDirectory, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the host did not finish");
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts the host without waiting: the caller reads its output and waits for it.</summary>
+    public static Process Start(string workingDirectory, params string[] args)
+    {
         var hostDll = Directory.GetFiles(Path.Combine(ModuleFixture.RepoRoot, "src", "SemanticCore.Host", "bin"), "SemanticCore.Host.dll", SearchOption.AllDirectories)
             .OrderByDescending(File.GetLastWriteTimeUtc).First();
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -15,10 +25,6 @@ public static class HostProcess
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment.Remove("SEMANTICCORE_DATABASE");
         start.Environment["NO_COLOR"] = "1"; // plain text, as the assertions read it
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the host did not finish");
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        return Process.Start(start)!;
     }
 }

@@ -125,9 +125,11 @@ public sealed class GeminiRetryTests
     {
         await using var t = await GeminiTestContext.StartAsync();
         t.Fake.ResponseDelay = TimeSpan.FromSeconds(30);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        using var cts = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => t.Client.EmbedAsync(["x"], "RETRIEVAL_DOCUMENT", null, cts.Token));
+        var call = t.Client.EmbedAsync(["x"], "RETRIEVAL_DOCUMENT", null, cts.Token);
+        await CancelOnceRequested(() => t.Fake.Requests.Count, cts); // not on a timer: a busy machine may not have sent it yet
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
 
         Assert.Single(t.Fake.Requests);
         Assert.Empty(t.Time.Delays);
@@ -139,11 +141,22 @@ public sealed class GeminiRetryTests
         await using var t = await GeminiTestContext.StartAsync();
         t.Fake.FailNextRequests(Embed, 1, 503, retryDelay: "30s");
         var client = t.CreateClient(time: TimeProvider.System); // a real 30 s wait
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var cts = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.EmbedAsync(["x"], "RETRIEVAL_DOCUMENT", null, cts.Token));
+        var call = client.EmbedAsync(["x"], "RETRIEVAL_DOCUMENT", null, cts.Token);
+        await CancelOnceRequested(() => t.RequestsTo(Embed).Count(), cts);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
 
         Assert.Single(t.RequestsTo(Embed));
+    }
+
+    /// <summary>Cancels shortly after the first request reached the fake (then the call is waiting: for the answer, or to retry).</summary>
+    private static async Task CancelOnceRequested(Func<int> requests, CancellationTokenSource cts)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (requests() == 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        await Task.Delay(100);
+        cts.Cancel();
     }
 
     [Fact]

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using SemanticCore.Model;
+
+namespace SemanticCore.Storage;
+
+/// <summary>Consistent copies of an index, taken with SQLite's online backup while other processes keep writing.</summary>
+public static class IndexBackup
+{
+    /// <summary>
+    /// Copies the index to <paramref name="destination"/>: every page as of one moment (the backup reads in one
+    /// transaction), written to a temporary file beside the destination and moved into place only when whole.
+    /// </summary>
+    /// <exception cref="SemanticCoreException">BackupDestinationExists (without <paramref name="overwrite"/>), BackupSameFile, BackupFailed.</exception>
+    public static BackupResult Create(SemanticIndex index, string destination, bool overwrite)
+    {
+        if (string.Equals(Path.GetFullPath(destination), Path.GetFullPath(index.DatabasePath), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        {
+            throw new SemanticCoreException("BackupSameFile", FailureKind.InvalidArgument, $"The backup of '{index.DatabasePath}' can't be the index itself.");
+        }
+
+        if (Directory.Exists(destination) || (File.Exists(destination) && !overwrite))
+        {
+            throw new SemanticCoreException("BackupDestinationExists", FailureKind.ResourceExists,
+                $"'{destination}' already exists. Give another -Destination, or add -Force to replace a file.");
+        }
+
+        var clock = Stopwatch.StartNew();
+        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.partial");
+        try
+        {
+            (long Documents, long Chunks, long Vectors, long Version) counts;
+            using (var copy = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temporary, Pooling = false }.ToString()))
+            {
+                copy.Open();
+                index.Connection.BackupDatabase(copy);
+                // A standalone file: no WAL beside it, whatever mode the source is in.
+                Sql.Execute(copy, "PRAGMA journal_mode = DELETE");
+                counts = ((long)Sql.Scalar(copy, "SELECT COUNT(*) FROM documents")!, (long)Sql.Scalar(copy, "SELECT COUNT(*) FROM chunks")!,
+                    (long)Sql.Scalar(copy, "SELECT COUNT(*) FROM chunk_vectors")!, (long)Sql.Scalar(copy, "PRAGMA user_version")!);
+            }
+
+            File.Move(temporary, destination, overwrite);
+            return new BackupResult
+            {
+                Path = Path.GetFullPath(destination),
+                Source = index.DatabasePath,
+                Bytes = new FileInfo(destination).Length,
+                Documents = counts.Documents,
+                Chunks = counts.Chunks,
+                Vectors = counts.Vectors,
+                SchemaVersion = (int)counts.Version,
+                Duration = clock.Elapsed,
+                CreatedAt = DateTime.UtcNow,
+            };
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            throw new SemanticCoreException("BackupFailed", FailureKind.WriteError, $"Could not back up '{index.DatabasePath}' to '{destination}': {ex.Message}", ex);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+}
