@@ -26,6 +26,8 @@
         'Sync-SemanticFolder'
         'Stop-BatchJob'
         'Backup-SemanticIndex'
+        'Test-SemanticIndex'
+        'Get-SemanticKeyring'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

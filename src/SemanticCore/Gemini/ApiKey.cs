@@ -30,5 +30,8 @@ public sealed class ApiKey
 
     internal string Value => _value;
 
+    /// <summary>"sha256:" and the first 8 hex digits of the key's SHA-256: tells two keys apart without revealing either.</summary>
+    public string Fingerprint => "sha256:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_value)))[..8].ToLowerInvariant();
+
     public override string ToString() => "***";
 }
