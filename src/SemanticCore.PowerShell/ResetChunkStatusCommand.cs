@@ -66,13 +66,13 @@ public sealed class ResetChunkStatusCommand : SemanticCmdlet
         var chosen = new List<long>();
         foreach (var chunk in ChunkQueries.Find(index, filter).ToList())
         {
-            if (!Resettable(chunk.Status))
+            if (!Resettable(chunk.State))
             {
-                skipped[chunk.Status] = skipped.GetValueOrDefault(chunk.Status) + 1;
+                skipped[chunk.State] = skipped.GetValueOrDefault(chunk.State) + 1;
                 continue;
             }
 
-            var what = chunk.Status == EmbeddingStatus.Ready ? ", its vector deleted" : "";
+            var what = chunk.State == EmbeddingStatus.Ready ? ", its vector deleted" : "";
             if (ShouldProcess($"chunk {chunk.Id} ({chunk.Status}, {System.IO.Path.GetFileName(chunk.DocumentPath)} #{chunk.Ordinal}) in '{index.DatabasePath}'", $"Requeue as Pending{what}")) chosen.Add(chunk.Id);
         }
 

@@ -31,13 +31,16 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     protected CancellationToken Cancellation => stopping.Token;
 
     /// <summary>-Database, else $env:SEMANTICCORE_DATABASE, else the per-user default; relative paths follow PowerShell's location.</summary>
-    protected string ResolveDatabasePath()
+    protected string ResolveDatabasePath() => ResolveDatabase().Path;
+
+    /// <summary>The index file and where its path came from, for -Verbose.</summary>
+    private (string Path, string Source) ResolveDatabase()
     {
-        var given = Database;
-        if (string.IsNullOrWhiteSpace(given)) given = Environment.GetEnvironmentVariable(DefaultDatabase.EnvironmentVariable);
-        return string.IsNullOrWhiteSpace(given)
-            ? DefaultDatabase.Path
-            : SessionState.Path.GetUnresolvedProviderPathFromPSPath(given);
+        if (!string.IsNullOrWhiteSpace(Database)) return (SessionState.Path.GetUnresolvedProviderPathFromPSPath(Database), "-Database");
+        var fromEnvironment = Environment.GetEnvironmentVariable(DefaultDatabase.EnvironmentVariable);
+        return string.IsNullOrWhiteSpace(fromEnvironment)
+            ? (DefaultDatabase.Path, "the per-user default")
+            : (SessionState.Path.GetUnresolvedProviderPathFromPSPath(fromEnvironment), $"$env:{DefaultDatabase.EnvironmentVariable}");
     }
 
     /// <summary>
@@ -46,11 +49,12 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     /// </summary>
     protected SemanticIndex OpenIndex(bool createIfMissing, IndexSettingsRequest? settings = null)
     {
-        var path = ResolveDatabasePath();
+        var (path, source) = ResolveDatabase();
         if (openIndexes.TryGetValue(path, out var open)) return open;
         try
         {
             var index = SemanticIndex.Open(path, createIfMissing, settings);
+            WriteVerbose($"Index '{path}' (from {source}){(index.Created ? ", created" : "")}: {index.Settings}.");
             foreach (var step in index.Migration.Steps) WriteVerbose($"Schema v{index.Migration.ToVersion}: {step}");
             openIndexes[path] = index;
             return index;

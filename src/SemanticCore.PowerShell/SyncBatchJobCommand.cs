@@ -94,9 +94,14 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
                 return;
             }
 
-            Progress.Report(new OperationProgress("Waiting for batch jobs",
-                $"{stillActive.Count} job(s) not finished ({string.Join(", ", stillActive.Select(j => j.Status).Distinct())}); next check in {PollInterval} s", -1, Child: false));
-            Await(Task.Delay(TimeSpan.FromSeconds(PollInterval), Cancellation));
+            // A countdown, a second at a time: the screen shows what each job is doing and when the next check comes.
+            var doing = string.Join(", ", stillActive.Select(j => $"{j.Id[..Math.Min(8, j.Id.Length)]} {j.Status} ({j.Requests:N0} chunks)"));
+            for (var left = PollInterval; left > 0; left--)
+            {
+                Progress.Report(new OperationProgress("Waiting for batch jobs", $"{doing}; next check in {left} s", -1, Child: false));
+                Await(Task.Delay(TimeSpan.FromSeconds(1), Cancellation));
+            }
+
             waiting = stillActive.Select(j => j.Id).ToList();
         }
     }

@@ -86,7 +86,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
 
     protected override void WriteResult(ImportResult result)
     {
-        counts[result.Status] = counts.GetValueOrDefault(result.Status) + 1;
+        counts[result.State] = counts.GetValueOrDefault(result.State) + 1;
         chunksToEmbed += result.Added;
         tokens += result.EstimatedTokens;
         base.WriteResult(result);
@@ -117,7 +117,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
             WriteResult(new ImportResult
             {
                 Id = document.Id, Path = document.Path, Title = document.Title, Removed = (int)document.Chunks,
-                Status = ImportStatus.Removed, WhatIf = whatIf, Database = index.DatabasePath,
+                State = ImportStatus.Removed, WhatIf = whatIf, Database = index.DatabasePath,
             });
         }
     }

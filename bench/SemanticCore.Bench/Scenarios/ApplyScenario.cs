@@ -131,7 +131,7 @@ internal sealed class ApplyScenario : IScenario
         using (var index = SemanticIndex.Open(template, createIfMissing: false))
         {
             var flush = await new BatchManager(index, service).FlushAsync(minSize: 1, force: true, maxBatchSize: chunks, null, cancellationToken);
-            if (flush.Errors.Count > 0 || flush.Jobs.Count != 1 || flush.Jobs[0].Requests != chunks || flush.Jobs[0].Status != BatchJobStatus.Submitted)
+            if (flush.Errors.Count > 0 || flush.Jobs.Count != 1 || flush.Jobs[0].Requests != chunks || flush.Jobs[0].State != BatchJobStatus.Submitted)
             {
                 throw new InvalidOperationException($"The setup flush made {flush.Jobs.Count} job(s) ({string.Join(", ", flush.Jobs.Select(j => $"{j.Status}, {j.Requests} requests"))}), " +
                                                     $"errors: {string.Join("; ", flush.Errors.Select(e => e.Message))}; expected one Submitted job of {chunks}.");
@@ -208,7 +208,7 @@ internal sealed class ApplyScenario : IScenario
         var errors = output.InvalidArgument + output.Exhausted;
         var status = output.Succeeded == 0 ? BatchJobStatus.Failed : errors == 0 ? BatchJobStatus.Completed : BatchJobStatus.CompletedWithErrors;
         var problems = new List<string>();
-        if (job.Status != status) problems.Add($"status {job.Status}, expected {status}");
+        if (job.State != status) problems.Add($"status {job.Status}, expected {status}");
         if (job.Succeeded != output.Succeeded) problems.Add($"{job.Succeeded} succeeded, expected {output.Succeeded}");
         if (job.Failed != output.InvalidArgument) problems.Add($"{job.Failed} failed, expected {output.InvalidArgument}");
         if (job.Retried != output.Exhausted) problems.Add($"{job.Retried} retried, expected {output.Exhausted}");

@@ -180,7 +180,7 @@ internal sealed class FlushScenario : IScenario
         }
 
         var job = result.Jobs[0];
-        if (job.Status != BatchJobStatus.Submitted || job.Requests != chunks || job.RemoteName is null)
+        if (job.State != BatchJobStatus.Submitted || job.Requests != chunks || job.RemoteName is null)
             checks.Add($"{what}: the job is {job.Status} with {job.Requests} requests and remote name {job.RemoteName ?? "none"}; expected Submitted, {chunks}, a batches/ name.");
 
         // The job id is a GUID: safe to write into the SQL text.

@@ -166,7 +166,7 @@ internal sealed class ImportScenario : IScenario
             {
                 foreach (var result in results)
                 {
-                    statuses[done++] = result.Status;
+                    statuses[done++] = result.State;
                     observe?.Invoke(result);
                 }
             }

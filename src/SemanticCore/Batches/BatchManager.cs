@@ -89,7 +89,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     {
         var errors = new List<SemanticCoreException>();
         var recovered = await RecoverAsync(errors, progress, cancellationToken).ConfigureAwait(false);
-        var jobs = recovered.Where(j => j.Status == BatchJobStatus.Submitted).ToList();
+        var jobs = recovered.Where(j => j.State == BatchJobStatus.Submitted).ToList();
 
         var claimable = BatchStore.CountClaimable(index.Connection);
         if (claimable < minSize && !force) return new FlushResult(jobs, errors, TooFewNote(claimable, minSize));

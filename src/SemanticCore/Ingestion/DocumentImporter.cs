@@ -193,7 +193,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
                 Kept = plan.Kept,
                 Removed = plan.Removed.Count,
                 EstimatedTokens = Tokens(plan.Added),
-                Status = stored is null ? ImportStatus.Added : ImportStatus.Updated,
+                State = stored is null ? ImportStatus.Added : ImportStatus.Updated,
                 WhatIf = true,
                 Database = index.DatabasePath,
             };
@@ -212,14 +212,14 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         return new ImportResult
         {
             Id = 0, Path = path, Title = chunked.Title, Chunks = chunked.Chunks.Count, Pending = chunked.Chunks.Count, Added = chunked.Chunks.Count,
-            EstimatedTokens = Tokens(chunked.Chunks), Status = ImportStatus.Added, WhatIf = true, Database = databasePath,
+            EstimatedTokens = Tokens(chunked.Chunks), State = ImportStatus.Added, WhatIf = true, Database = databasePath,
         };
     }
 
     private static ImportResult Forecast(ImportResult unchanged) => new()
     {
         Id = unchanged.Id, Path = unchanged.Path, Title = unchanged.Title, Chunks = unchanged.Chunks, Pending = unchanged.Pending,
-        Kept = unchanged.Kept, Status = ImportStatus.Unchanged, WhatIf = true, Database = unchanged.Database,
+        Kept = unchanged.Kept, State = ImportStatus.Unchanged, WhatIf = true, Database = unchanged.Database,
     };
 
     private int CountPending(List<long> chunkIds) => chunkIds.Count == 0 ? 0 : Convert.ToInt32(Sql.Scalar(index.Connection,
@@ -291,7 +291,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             Removed = change.Removed,
             Embedded = change.Embedded,
             EstimatedTokens = estimatedTokens,
-            Status = status,
+            State = status,
             Database = index.DatabasePath,
         };
     }

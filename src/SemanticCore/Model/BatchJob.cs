@@ -22,7 +22,8 @@ public sealed class BatchJob
     public required string Id { get; init; }
     /// <summary>The remote job (<c>batches/...</c>; <c>local-batches/...</c> on the Local provider); null until it exists.</summary>
     public string? RemoteName { get; init; }
-    public required BatchJobStatus Status { get; init; }
+    /// <summary>Created, Submitted, Running, Completed, CompletedWithErrors, Failed, Cancelled or Expired (see <see cref="BatchJobStatus"/>).</summary>
+    public string Status => State.ToString();
     public required string Provider { get; init; }
     public required string Model { get; init; }
     public int Dimensions { get; init; }
@@ -42,23 +43,30 @@ public sealed class BatchJob
     public long EstimatedTokens { get; init; }
     /// <summary>US dollars at the batch price: of <see cref="Tokens"/> once known, else of <see cref="EstimatedTokens"/>; null for models without a known price.</summary>
     public decimal? EstimatedCost { get; init; }
+    /// <summary>The same tokens at the interactive price: what the job would have cost without the Batch API.</summary>
+    public decimal? InteractiveCost { get; init; }
+    /// <summary>InteractiveCost minus EstimatedCost.</summary>
+    public decimal? Savings => EstimatedCost is { } batch && InteractiveCost is { } interactive ? interactive - batch : null;
     public long UnknownKeys { get; init; }
     public long DuplicateKeys { get; init; }
     public long MalformedLines { get; init; }
     public string? InputFile { get; init; }
     public string? OutputFile { get; init; }
     public string? ErrorMessage { get; init; }
-    public required DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset? SubmittedAt { get; init; }
-    public DateTimeOffset? CompletedAt { get; init; }
-    public DateTimeOffset? UpdatedAt { get; init; }
+    /// <summary>UTC, as are the other dates.</summary>
+    public required DateTime CreatedAt { get; init; }
+    public DateTime? SubmittedAt { get; init; }
+    public DateTime? CompletedAt { get; init; }
+    public DateTime? UpdatedAt { get; init; }
     public required string Database { get; init; }
+
+    internal BatchJobStatus State { get; init; }
 
     /// <summary>The statuses of a job that has not finished yet.</summary>
     public static IReadOnlyList<BatchJobStatus> ActiveStatuses { get; } = [BatchJobStatus.Created, BatchJobStatus.Submitted, BatchJobStatus.Running];
 
     /// <summary>Not finished yet: Created, Submitted or Running.</summary>
-    public bool IsActive => ActiveStatuses.Contains(Status);
+    public bool IsActive => ActiveStatuses.Contains(State);
 
     public override string ToString() => $"{Id} ({Status})";
 }

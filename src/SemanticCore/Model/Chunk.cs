@@ -8,16 +8,22 @@ public sealed class Chunk
     public string? DocumentPath { get; init; }
     public long? DocumentId { get; init; }
     public int Ordinal { get; init; }
-    public ChunkType ChunkType { get; init; }
+    /// <summary>Code, Text, Table...: a name, so ConvertTo-Json and CSV exports write it as such.</summary>
+    public string ChunkType => Type.ToString();
     public string? Language { get; init; }
-    public EmbeddingStatus Status { get; init; }
+    /// <summary>Pending, Submitted, Ready or Failed (see <see cref="EmbeddingStatus"/>).</summary>
+    public string Status => State.ToString();
     public string? BatchJobId { get; init; }
     public string? ErrorMessage { get; init; }
     public int RetryCount { get; init; }
     /// <summary>The start of the content on one line, for tables and triage.</summary>
     public string Preview { get; init; } = "";
-    public DateTimeOffset? UpdatedAt { get; init; }
+    /// <summary>UTC.</summary>
+    public DateTime? UpdatedAt { get; init; }
     public required string Database { get; init; }
+
+    internal ChunkType Type { get; init; }
+    internal EmbeddingStatus State { get; init; }
 
     public override string ToString() => $"{DocumentPath}#{Ordinal} ({Status})";
 }

@@ -27,10 +27,13 @@ public sealed class ImportResult
     public int Embedded { get; init; }
     /// <summary>Estimated tokens of the added chunks: what embedding them costs (an overestimate, as for a flush).</summary>
     public long EstimatedTokens { get; init; }
-    public required ImportStatus Status { get; init; }
+    /// <summary>Added, Updated, Unchanged or Removed (see <see cref="ImportStatus"/>).</summary>
+    public string Status => State.ToString();
     /// <summary>True for a forecast (-WhatIf): what the import would do; nothing was written.</summary>
     public bool WhatIf { get; init; }
     public required string Database { get; init; }
+
+    internal ImportStatus State { get; init; }
 
     public override string ToString() => $"{Path} ({Status})";
 }

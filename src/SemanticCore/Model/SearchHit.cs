@@ -27,7 +27,8 @@ public sealed class SearchHit
     public int Rank { get; init; }
     /// <summary>Keyword: BM25 (higher is better); Semantic: cosine similarity (-1..1); Hybrid: the fused score, Σ 1/(60 + rank).</summary>
     public double Score { get; init; }
-    public SearchMatch MatchedBy { get; init; }
+    /// <summary>"Keyword", "Semantic", or "Keyword, Semantic" (flags).</summary>
+    public string MatchedBy => Match.ToString();
     /// <summary>The hit's rank in the keyword ranking, if it was in it.</summary>
     public int? KeywordRank { get; init; }
     /// <summary>The hit's rank in the semantic ranking, if it was in it.</summary>
@@ -37,15 +38,19 @@ public sealed class SearchHit
     public string? Title { get; init; }
     /// <summary>The headings above the chunk, "Guide > Install > Linux".</summary>
     public string? Section { get; init; }
-    public ChunkType ChunkType { get; init; }
+    public string ChunkType => Type.ToString();
     public string? Language { get; init; }
     /// <summary>The whole chunk.</summary>
     public string Content { get; init; } = "";
     public required long ChunkId { get; init; }
     public long? DocumentId { get; init; }
-    public EmbeddingStatus Status { get; init; }
+    public string Status => State.ToString();
     public required string Query { get; init; }
     public required string Database { get; init; }
+
+    internal SearchMatch Match { get; init; }
+    internal ChunkType Type { get; init; }
+    internal EmbeddingStatus State { get; init; }
 
     public override string ToString() => $"{Rank}. {DocumentPath}{(Section is null ? "" : " § " + Section)}";
 }

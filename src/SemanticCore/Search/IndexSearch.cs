@@ -215,7 +215,7 @@ public static class IndexSearch
             {
                 Rank = hits.Count + 1,
                 Score = r.Score,
-                MatchedBy = (r.KeywordRank is null ? SearchMatch.None : SearchMatch.Keyword) | (r.SemanticRank is null ? SearchMatch.None : SearchMatch.Semantic),
+                Match = (r.KeywordRank is null ? SearchMatch.None : SearchMatch.Keyword) | (r.SemanticRank is null ? SearchMatch.None : SearchMatch.Semantic),
                 KeywordRank = r.KeywordRank,
                 SemanticRank = r.SemanticRank,
                 ChunkId = r.Id,
@@ -223,10 +223,10 @@ public static class IndexSearch
                 DocumentPath = chunk.DocumentPath,
                 Title = chunk.Title,
                 Section = chunk.Section,
-                ChunkType = chunk.ChunkType,
+                Type = chunk.ChunkType,
                 Language = chunk.Language,
                 Content = chunk.Content,
-                Status = chunk.Status,
+                State = chunk.Status,
                 Query = query,
                 Database = index.DatabasePath,
             });

@@ -43,14 +43,14 @@ public static class ChunkQueries
                 DocumentPath = reader.IsDBNull(1) ? null : reader.GetString(1),
                 DocumentId = reader.IsDBNull(2) ? null : reader.GetInt64(2),
                 Ordinal = reader.GetInt32(3),
-                ChunkType = ChunkTypeNames.FromStorageName(reader.IsDBNull(4) ? null : reader.GetString(4)),
+                Type = ChunkTypeNames.FromStorageName(reader.IsDBNull(4) ? null : reader.GetString(4)),
                 Language = reader.IsDBNull(5) ? null : reader.GetString(5),
-                Status = Enum.Parse<EmbeddingStatus>(reader.GetString(6)),
+                State = Enum.Parse<EmbeddingStatus>(reader.GetString(6)),
                 BatchJobId = reader.IsDBNull(7) ? null : reader.GetString(7),
                 ErrorMessage = reader.IsDBNull(8) ? null : reader.GetString(8),
                 RetryCount = reader.GetInt32(9),
                 Preview = Preview(reader.IsDBNull(10) ? "" : reader.GetString(10)),
-                UpdatedAt = Timestamps.Parse(reader.IsDBNull(11) ? null : reader.GetString(11)),
+                UpdatedAt = Timestamps.ParseUtcOrNull(reader.IsDBNull(11) ? null : reader.GetString(11)),
                 Database = index.DatabasePath,
             };
         }
@@ -82,12 +82,16 @@ public static class ChunkQueries
             Status = c.Key,
             Chunks = c.Value.Chunks,
             Documents = c.Value.Documents,
-            Percent = total == 0 ? 0 : Math.Round(100.0 * c.Value.Chunks / total, 1),
+            Percent = Percent(c.Value.Chunks, total),
             Database = index.DatabasePath,
         }).ToList();
         rows.Add(new ChunkStatusSummary { Status = ChunkStatusSummary.TotalStatus, Chunks = total, Documents = totalDocuments, Percent = total == 0 ? 0 : 100, Database = index.DatabasePath });
         return rows;
     }
+
+    /// <summary>To one decimal, but never 0.0 or 100.0 when some, but not all, chunks are in the status.</summary>
+    private static double Percent(long part, long total) =>
+        total == 0 || part == 0 ? 0 : part == total ? 100 : Math.Clamp(Math.Round(100.0 * part / total, 1), 0.1, 99.9);
 
     /// <summary>Builds the WHERE clause (parameters added to <paramref name="command"/>); false when nothing can match.</summary>
     private static bool TryWhere(SemanticIndex index, ChunkFilter filter, SqliteCommand command, out string where)

@@ -17,5 +17,7 @@ internal static class Timestamps
             : null;
 
     /// <summary>A stored timestamp as a UTC DateTime (what PowerShell's date arithmetic expects); MinValue when absent.</summary>
+    public static DateTime? ParseUtcOrNull(string? text) => Parse(text)?.UtcDateTime;
+
     public static DateTime ParseUtc(string? text) => Parse(text)?.UtcDateTime ?? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
 }
