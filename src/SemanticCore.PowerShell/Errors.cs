@@ -5,11 +5,63 @@ namespace SemanticCore.PowerShell;
 /// <summary>ErrorRecords from core failures: the stable ErrorId, the matching category, the item as target.</summary>
 internal static class Errors
 {
+    /// <summary>What to do about each ErrorId, for ErrorRecord.ErrorDetails.RecommendedAction (the message says what happened).</summary>
+    private static readonly Dictionary<string, string> RecommendedActions = new(StringComparer.Ordinal)
+    {
+        ["DatabaseNotFound"] = "Check -Database and $env:SEMANTICCORE_DATABASE, or create the index with Import-SemanticDocument or Sync-SemanticFolder.",
+        ["DatabaseIsDirectory"] = "Give -Database the path of an index file, not a folder.",
+        ["DatabaseUnreadable"] = "Give your account read (and, to write, write) access to the file and its folder.",
+        ["NotADatabase"] = "Give -Database the path of a SemanticCore index, or of a new file.",
+        ["NotASemanticIndex"] = "Give -Database the path of a SemanticCore index, or of a new file.",
+        ["SchemaTooNew"] = "Update the SemanticCore.PS module, or use an index (or a backup) that this version can read.",
+        ["SchemaUpgradeFailed"] = "The file was left as it was: free disk space or release the lock, then run Update-SemanticSchema.",
+        ["DatabaseOpenFailed"] = "Check that the file is not locked by another program and that its folder is writable.",
+        ["DatabaseWriteFailed"] = "Run the command again when the other writer has finished, and check the free disk space.",
+        ["ApiKeyMissing"] = "Set-SemanticKeyring -ApiKey, or set $env:GEMINI_API_KEY; or import with -Mode Async for a batch job.",
+        ["BatchApiKeyMissing"] = "Set-SemanticKeyring -BatchApiKey, or set $env:GEMINI_BATCH_API_KEY.",
+        ["InvalidApiKeyFormat"] = "Check the key for spaces or line breaks (Get-SemanticKeyring shows where it comes from), then set it again.",
+        ["GeminiInvalidApiKey"] = "Check which key is used with Get-SemanticKeyring, then set a valid one with Set-SemanticKeyring.",
+        ["GeminiPermissionDenied"] = "Enable the Gemini API for the key's project, or use a key of a project that has it.",
+        ["GeminiDailyQuotaExhausted"] = "Wait for the daily quota to reset, or queue the work for a batch job (-Mode Async).",
+        ["GeminiRateLimited"] = "Run the command again later, or queue the work for a batch job (-Mode Async).",
+        ["GeminiUnavailable"] = "Check the network and the service status, then run the command again.",
+        ["PathNotFound"] = "Check the path; relative paths follow the current location.",
+        ["NoMatchingFiles"] = "Check the wildcard pattern and the current location.",
+        ["PathIsDirectory"] = "Import the folder's files: Sync-SemanticFolder <folder>, or Get-ChildItem <folder> -Recurse -File | Import-SemanticDocument.",
+        ["PathIsNotDirectory"] = "Give Sync-SemanticFolder a folder; import single files with Import-SemanticDocument.",
+        ["EmptyFile"] = "Leave the file out (-Exclude), or give it content.",
+        ["BinaryFile"] = "Leave the file out (-Exclude): only Markdown and text files are indexed.",
+        ["InvalidUtf8"] = "Save the file as UTF-8, or leave it out (-Exclude).",
+        ["UnsupportedFileType"] = "Import Markdown (.md) or text (.txt) files only.",
+        ["FileTooLarge"] = "Split the file, or leave it out (-Exclude).",
+        ["IndexSettingsConflict"] = "Leave out -Provider, -Model and -Dimensions to use the index's own settings, or give -Database a new file.",
+        ["InvalidDimensions"] = "Give -Dimensions within the provider's range (Gemini: 128 to 3072).",
+        ["InputObjectNotSupported"] = "Pipe the objects the cmdlet's help lists under -InputObject.",
+        ["BatchJobNotFound"] = "List the index's jobs with Get-BatchJob; ids are compared exactly.",
+        ["BatchJobWaitTimeout"] = "Run Sync-BatchJob again later, or with a longer -Timeout.",
+        ["BatchStopFailed"] = "Run Stop-BatchJob again.",
+        ["BatchSubmitUncertain"] = "Run Sync-BatchJob or Invoke-BatchFlush: the job is adopted if it exists, or its chunks released.",
+        ["BatchSyncFailed"] = "Run Sync-BatchJob again: results already stored are kept.",
+        ["BackupDestinationExists"] = "Give another -Destination, or add -Force to replace the file.",
+        ["BackupSameFile"] = "Give -Destination another file.",
+        ["SearchQueryEmpty"] = "Give a query that has words.",
+    };
+
     public static ErrorRecord From(SemanticCoreException exception, object? target) =>
-        new(exception, exception.ErrorId, Category(exception.Kind), target);
+        WithAction(new(exception, exception.ErrorId, Category(exception.Kind), target), exception.ErrorId);
 
     public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, Exception? inner = null) =>
-        new(new SemanticCoreException(errorId, Kind(category), message, inner), errorId, category, target);
+        WithAction(new(new SemanticCoreException(errorId, Kind(category), message, inner), errorId, category, target), errorId);
+
+    private static ErrorRecord WithAction(ErrorRecord record, string errorId)
+    {
+        if (RecommendedActions.TryGetValue(errorId, out var action))
+        {
+            record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = action };
+        }
+
+        return record;
+    }
 
     private static ErrorCategory Category(FailureKind kind) =>
         Enum.TryParse<ErrorCategory>(kind.ToString(), out var category) ? category : ErrorCategory.NotSpecified;

@@ -467,5 +467,25 @@ public sealed partial class BatchLifecycleTests(ModuleFixture module) : IDisposa
         Assert.All(progress.Skip(firstCompleted), p => Assert.Equal(ProgressRecordType.Completed, p.RecordType));
     }
 
+    [Fact]
+    public async Task Wait_counts_down_each_second_and_says_what_each_job_is_doing()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.AutoComplete = false;
+        using var ps = ImportPending(documents: 1, sections: 4);
+        var keys = GeminiFake.KeyVariables();
+        var job = ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
+
+        var result = ps.Run("Sync-BatchJob -Database index.db -Wait -PollInterval 3 -Timeout 4 -BatchApiKey $BatchKey", keys);
+
+        var waiting = result.Progress.Where(p => p.Activity == "Waiting for batch jobs").Select(p => p.StatusDescription).ToList();
+        foreach (var left in new[] { 3, 2, 1 })
+        {
+            Assert.Contains(waiting, s => s.EndsWith($"next check in {left} s", StringComparison.Ordinal));
+        }
+
+        Assert.All(waiting, s => Assert.StartsWith($"{job.Text("Id")[..8]} Running (4 chunks)", s, StringComparison.Ordinal));
+    }
+
     public void Dispose() => dir.Dispose();
 }
