@@ -1,0 +1,62 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+
+# examples/nightly.ps1, run as a scheduler runs it, night after night, on the Local provider (offline).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $nightly = Join-Path $PSScriptRoot '../../examples/nightly.ps1'
+}
+
+Describe 'The nightly runbook' {
+    BeforeAll {
+        $kb = New-TestKnowledgeBase
+        $db = Join-Path $TestDrive 'index.db'
+        $backups = New-Item -ItemType Directory (Join-Path $TestDrive 'backups')
+    }
+
+    It 'forecasts the first night under -WhatIf without creating the index' {
+        $forecast = & $nightly -Folder $kb -Database $db -Provider Local -WhatIf
+
+        $forecast.Added | Should -Be 2
+        $forecast.WhatIf | Should -BeTrue
+        $db | Should -Not -Exist
+    }
+
+    It 'imports the folder and submits its chunks on the first night' {
+        $night = & $nightly -Folder $kb -Database $db -Provider Local -BackupFolder $backups
+
+        $night.Added | Should -Be 2
+        $night.JobsSubmitted | Should -Be 1
+        $night.Healthy | Should -BeTrue
+        $night.Backup | Should -Exist
+        (Get-ChunkStatus -Database $db -Status Submitted).Count | Should -Be $night.ChunksToEmbed
+    }
+
+    It 'stores the results and mirrors the changes on the next night' {
+        Remove-Item (Join-Path $kb 'notes.txt')
+        Add-Content (Join-Path $kb 'guide.md') "`n## Uninstall`n`nRemove the module folder."
+
+        $night = & $nightly -Folder $kb -Database $db -Provider Local -BackupFolder $backups
+
+        $night.JobsSynced | Should -Be 1
+        $night.Updated | Should -Be 1
+        $night.Removed | Should -Be 1
+        $night.JobsSubmitted | Should -Be 1
+        $night.Healthy | Should -BeTrue
+        (Get-ChunkStatus -Database $db | Group-Object Status -AsHashTable -AsString).Keys | Sort-Object | Should -Be @('Ready', 'Submitted')
+    }
+
+    It 'exits 1 and names the rule when the index is unhealthy' {
+        # A document imported from elsewhere whose file is gone: the mirror of $kb leaves it alone, the health check doesn't.
+        $stray = Join-Path $TestDrive 'stray.md'
+        Set-Content $stray "# Stray`n`nImported by hand."
+        Import-SemanticDocument $stray -Database $db -Mode Async | Out-Null
+        Remove-Item $stray
+
+        $night = & $nightly -Folder $kb -Database $db -Provider Local 3>$null
+
+        $LASTEXITCODE | Should -Be 1
+        $night.Healthy | Should -BeFalse
+        $night.Problems | Should -Be @('MissingSources')
+    }
+}
