@@ -34,7 +34,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Import-Module SemanticCore.PS
-$PSDefaultParameterValues['*:Database'] = $Database
+# A script-scoped copy: assigning to an entry of the caller's table would change the caller's defaults.
+$PSDefaultParameterValues = @{ '*:Database' = $Database }
 $newIndex = -not (Test-Path -LiteralPath $Database)
 
 # 1. Store what finished since last night (a new index has no jobs yet).

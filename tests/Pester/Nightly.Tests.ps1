@@ -30,6 +30,7 @@ Describe 'The nightly runbook' {
         $night.Healthy | Should -BeTrue
         $night.Backup | Should -Exist
         (Get-ChunkStatus -Database $db -Status Submitted).Count | Should -Be $night.ChunksToEmbed
+        $PSDefaultParameterValues.Keys | Should -Not -Contain '*:Database' -Because 'a runbook must not change its caller''s defaults'
     }
 
     It 'stores the results and mirrors the changes on the next night' {
