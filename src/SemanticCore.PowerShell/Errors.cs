@@ -34,6 +34,8 @@ internal static class Errors
         ["InvalidUtf8"] = "Save the file as UTF-8, or leave it out (-Exclude).",
         ["UnsupportedFileType"] = "Import Markdown (.md) or text (.txt) files only.",
         ["FileTooLarge"] = "Split the file, or leave it out (-Exclude).",
+        ["NotARegularFile"] = "Import files only; leave devices, pipes and sockets out (-Exclude).",
+        ["MarkdownTooDeep"] = "Flatten the file's nesting, or leave it out (-Exclude).",
         ["IndexSettingsConflict"] = "Leave out -Provider, -Model and -Dimensions to use the index's own settings, or give -Database a new file.",
         ["InvalidDimensions"] = "Give -Dimensions within the provider's range (Gemini: 128 to 3072).",
         ["InputObjectNotSupported"] = "Pipe the objects the cmdlet's help lists under -InputObject.",

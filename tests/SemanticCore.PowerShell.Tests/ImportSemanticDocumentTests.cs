@@ -401,5 +401,30 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
         Assert.All(again.Output, r => Assert.Equal("Added", r.Text("Status")));
     }
 
+    [Fact]
+    public async Task Pipes_devices_and_too_deep_Markdown_are_errors_of_their_own_and_never_hang_the_pipeline()
+    {
+        dir.Write("kb/good.md", "# Good\n\nImported.");
+        dir.Write("kb/quotes.md", new string('>', 5000) + " deep\n");
+        dir.Write("kb/lists.md", string.Concat(Enumerable.Range(0, 1000).Select(i => new string(' ', 2 * i) + "- item\n")));
+        dir.Write("kb/brackets.md", new string('[', 20000) + "x" + new string(']', 20000));
+        var targets = new List<string> { "kb/quotes.md", "kb/lists.md", "kb/brackets.md" };
+        if (!OperatingSystem.IsWindows())
+        {
+            File.CreateSymbolicLink(dir.Combine("kb/zero.md"), "/dev/zero");
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", dir.Combine("kb/pipe.md"))) await mkfifo.WaitForExitAsync();
+            targets.AddRange(["kb/zero.md", "kb/pipe.md"]);
+        }
+
+        using var ps = module.NewSession(dir.Path);
+        var command = $"{string.Join(", ", targets.Append("kb/good.md").Select(t => $"'{t}'"))} | Import-SemanticDocument -Database index.db -Provider Local -Mode Async";
+        var run = await Task.Run(() => ps.Run(command)).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal("Added", run.Single().Text("Status"));
+        var expected = new[] { "MarkdownTooDeep", "MarkdownTooDeep", "MarkdownTooDeep", "NotARegularFile", "NotARegularFile" }.Take(targets.Count);
+        Assert.Equal(expected, run.Errors.Select(e => e.FullyQualifiedErrorId.Split(',')[0]));
+        Assert.Equal(targets.Select(t => dir.Combine(t)), run.Errors.Select(e => (string)e.TargetObject));
+    }
+
     public void Dispose() => dir.Dispose();
 }

@@ -208,7 +208,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     public static ImportResult ForecastForNewIndex(string path, string databasePath, ChunkingOptions? options = null)
     {
         var document = DocumentReader.Read(path);
-        var chunked = DocumentChunker.Chunk(document.Text, Path.GetExtension(path), Path.GetFileNameWithoutExtension(path), options ?? ChunkingOptions.Default);
+        var chunked = Chunk(path, document, options ?? ChunkingOptions.Default);
         return new ImportResult
         {
             Id = 0, Path = path, Title = chunked.Title, Chunks = chunked.Chunks.Count, Pending = chunked.Chunks.Count, Added = chunked.Chunks.Count,
@@ -234,8 +234,24 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             ? Result(stored.Id, path, TitleOf(stored.Id), ImportStatus.Unchanged, default)
             : null;
 
-    private ChunkedDocument Chunk(string path, DocumentText document) =>
-        DocumentChunker.Chunk(document.Text, Path.GetExtension(path), Path.GetFileNameWithoutExtension(path), options);
+    private ChunkedDocument Chunk(string path, DocumentText document) => Chunk(path, document, options);
+
+    /// <summary>Chunks a file's text; a file the parser can't take (Markdig's nesting limit, say) is that file's error alone.</summary>
+    private static ChunkedDocument Chunk(string path, DocumentText document, ChunkingOptions options)
+    {
+        try
+        {
+            return DocumentChunker.Chunk(document.Text, Path.GetExtension(path), Path.GetFileNameWithoutExtension(path), options);
+        }
+        catch (Exception ex) when (ex is not (SemanticCoreException or OutOfMemoryException or OperationCanceledException))
+        {
+            var tooDeep = ex is ArgumentException && ex.Message.Contains("depth limit", StringComparison.OrdinalIgnoreCase);
+            throw new SemanticCoreException(tooDeep ? "MarkdownTooDeep" : "DocumentParseFailed", FailureKind.InvalidData,
+                tooDeep
+                    ? $"'{path}' nests Markdown too deeply to index (quotes, lists or brackets past the parser's depth limit)."
+                    : $"'{path}' could not be chunked: {ex.Message}", ex);
+        }
+    }
 
     private async Task<Dictionary<string, float[]>> EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, CancellationToken cancellationToken)
     {

@@ -30,14 +30,14 @@ public static class DocumentReader
         byte[] bytes;
         try
         {
-            var info = new FileInfo(path);
-            if (info.Length > MaxFileBytes)
+            // Before anything is opened: a named pipe would block the read, a device never end it.
+            if (File.Exists(path) && !FileKind.IsRegular(path))
             {
-                throw new SemanticCoreException("FileTooLarge", FailureKind.InvalidData,
-                    $"'{path}' is {info.Length / (1024 * 1024)} MiB; documents over {MaxFileBytes / (1024 * 1024)} MiB are not indexed.");
+                throw new SemanticCoreException("NotARegularFile", FailureKind.InvalidArgument,
+                    $"'{path}' is not a regular file (a device, a named pipe or a socket): only files are imported.");
             }
 
-            bytes = File.ReadAllBytes(path);
+            bytes = ReadCapped(path);
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
@@ -51,6 +51,23 @@ public static class DocumentReader
         }
 
         return new DocumentText(path, text, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
+    }
+
+    /// <summary>The file's bytes, refused past <see cref="MaxFileBytes"/> whatever its length said (it may grow while read).</summary>
+    private static byte[] ReadCapped(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        var length = stream.Length;
+        if (length <= MaxFileBytes)
+        {
+            var buffer = new byte[length];
+            var read = 0;
+            while (read < buffer.Length && stream.Read(buffer, read, buffer.Length - read) is var n and > 0) read += n;
+            if (stream.ReadByte() < 0) return read == buffer.Length ? buffer : buffer[..read];
+        }
+
+        throw new SemanticCoreException("FileTooLarge", FailureKind.InvalidData,
+            $"'{path}' is {Math.Max(length, MaxFileBytes) / (1024 * 1024)} MiB or more; documents over {MaxFileBytes / (1024 * 1024)} MiB are not indexed.");
     }
 
     private static string Decode(string path, byte[] bytes)
