@@ -153,7 +153,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>The key to use: the parameter, else the session keyring (Set-SemanticKeyring), else the environment.</summary>
-    /// <exception cref="SemanticCoreException">InvalidApiKeyFormat: a key with whitespace or control characters (the message never shows it).</exception>
+    /// <exception cref="SemanticCoreException">InvalidApiKeyFormat: a key with whitespace, control or non-ASCII characters (the message never shows it).</exception>
     protected static ApiKey? ResolveKey(KeyKind kind, SecureString? given)
     {
         try
@@ -163,7 +163,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         catch (ArgumentException ex)
         {
             throw new SemanticCoreException("InvalidApiKeyFormat", FailureKind.InvalidArgument,
-                $"The {(kind == KeyKind.Batch ? "batch" : "default")} API key is malformed: it is empty or contains whitespace or control characters.", ex);
+                $"The {(kind == KeyKind.Batch ? "batch" : "default")} API key is malformed: it is empty, or contains whitespace, control or non-ASCII characters, so no request was sent.", ex);
         }
     }
 

@@ -166,5 +166,26 @@ public sealed class KeyringTests(ModuleFixture module) : IDisposable
         Assert.Equal("Submitted", owner.Run("Invoke-BatchFlush -Database index.db").AssertNoErrors().Single().Text("Status"));
     }
 
+    [Theory]
+    [InlineData("clé-non-ascii-0123456789")]
+    [InlineData("key with spaces")]
+    public async Task A_key_that_can_never_be_sent_fails_at_once_with_no_request(string key)
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var ps = module.NewSession(dir.Path);
+        AddPending(ps, "first");
+
+        using (BatchTestKit.Environment(("GEMINI_BATCH_API_KEY", key)))
+        {
+            var run = ps.Run("Invoke-BatchFlush -Database index.db -Force");
+
+            Assert.Equal("InvalidApiKeyFormat", run.Terminating?.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.DoesNotContain(key, run.AllText);
+        }
+
+        Assert.Empty(gemini.Server.Requests);
+        Assert.Equal(0L, Db.Scalar<long>(dir.Combine("index.db"), "SELECT COUNT(*) FROM batch_jobs"));
+    }
+
     public void Dispose() => dir.Dispose();
 }

@@ -23,6 +23,8 @@ public sealed class ApiKey
         {
             // A header value with control characters would be rejected (or worse, split the header).
             if (char.IsControl(c) || char.IsWhiteSpace(c)) throw new ArgumentException("The API key contains whitespace or control characters.", nameof(value));
+            // Nor can anything but printable ASCII be sent in a header: such a key can never be valid, so it fails here, not after retries.
+            if (c > '~') throw new ArgumentException("The API key contains characters other than printable ASCII (a key is letters, digits, '-' and '_').", nameof(value));
         }
 
         _value = value;
