@@ -49,6 +49,14 @@ public sealed partial class FakeGeminiServer
             return;
         }
 
+        if (AnswerAfterCreate is { } answer)
+        {
+            context.Response.StatusCode = answer.Status;
+            context.Response.ContentType = "text/html";
+            await context.Response.WriteAsync(answer.Body);
+            return;
+        }
+
         await WriteJsonAsync(context, Envelope(job));
     }
 

@@ -52,6 +52,7 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     private int _malformedLines;
     private TimeSpan _responseDelay;
     private bool _crashAfterCreate;
+    private (int Status, string Body)? _answerAfterCreate;
     private bool _wrapErrorsInArray;
 
     private FakeGeminiServer()
@@ -130,6 +131,12 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
 
     /// <summary>A create-batch request creates the job, then the connection is aborted without an answer.</summary>
     public bool CrashAfterCreate { get => Read(ref _crashAfterCreate); set => Write(ref _crashAfterCreate, value); }
+
+    /// <summary>
+    /// The job is made, and then something in between answers with this status and body instead of the
+    /// service (a gateway's 408 after a slow create, a proxy's HTML error page).
+    /// </summary>
+    public (int Status, string Body)? AnswerAfterCreate { get { lock (_gate) return _answerAfterCreate; } set { lock (_gate) _answerAfterCreate = value; } }
 
     /// <summary>Error bodies wrapped in a one-element array, as the API sometimes does.</summary>
     public bool WrapErrorsInArray { get => Read(ref _wrapErrorsInArray); set => Write(ref _wrapErrorsInArray, value); }

@@ -50,16 +50,18 @@ public sealed partial class BatchLifecycleTests(ModuleFixture module) : IDisposa
     [InlineData("Failed")]
     [InlineData("Cancelled")]
     [InlineData("Expired")]
-    public async Task A_remote_job_that_ends_without_results_releases_its_chunks_to_Pending_for_the_next_flush(string ending)
+    public async Task A_remote_job_that_ends_without_results_puts_its_chunks_back_counting_a_retry(string ending)
     {
         await using var gemini = await GeminiFake.StartAsync();
         gemini.Server.AutoComplete = false;
         using var ps = ImportPending(documents: 2, sections: 10);
         var keys = GeminiFake.KeyVariables();
-        // Some chunks already used retries: a job that ends remotely is not their fault and must not count.
-        Db.Execute(Database, "UPDATE chunks SET retry_count = 2 WHERE id % 3 = 0");
+        // A job that ends without results counts a retry for its chunks, so one that always fails is not resubmitted
+        // forever: chunks that had used their whole budget (3) are Failed now; the others go back, one retry more.
+        Db.Execute(Database, "UPDATE chunks SET retry_count = 3 WHERE id % 3 = 0");
         var retriesBefore = Db.Rows(Database, "SELECT id, retry_count FROM chunks").ToDictionary(r => (long)r[0]!, r => (long)r[1]!);
-        Assert.Contains(retriesBefore.Values, v => v == 2);
+        Assert.Contains(retriesBefore.Values, v => v == 3);
+        var spent = retriesBefore.Count(r => r.Value == 3);
 
         var job = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
         var jobId = job.Text("Id");
@@ -80,29 +82,30 @@ public sealed partial class BatchLifecycleTests(ModuleFixture module) : IDisposa
         Assert.Contains(ending, reason, StringComparison.Ordinal);
         if (ending == "Failed") Assert.Contains(FailureMessage, reason, StringComparison.Ordinal);
         Assert.Equal(0L, synced.Long("Succeeded"));
-        Assert.Equal(0L, synced.Long("Failed"));
-        Assert.Equal(0L, synced.Long("Retried"));
+        Assert.Equal(spent, synced.Long("Failed"));
+        Assert.Equal(20L - spent, synced.Long("Retried"));
         Assert.Equal(ending, Db.Scalar<string>(Database, $"SELECT status FROM batch_jobs WHERE id = '{jobId}'"));
 
         var chunks = Db.Rows(Database, "SELECT id, embedding_status, batch_job_id, error_message, retry_count FROM chunks");
         Assert.Equal(20, chunks.Count);
         Assert.All(chunks, c =>
         {
-            Assert.Equal("Pending", c[1]);
+            var budgetSpent = retriesBefore[(long)c[0]!] == 3;
+            Assert.Equal(budgetSpent ? "Failed" : "Pending", c[1]);
             Assert.Equal(jobId, c[2]); // the job they were last sent in
-            Assert.Equal(reason, c[3]);
-            Assert.Equal(retriesBefore[(long)c[0]!], (long)c[4]!);
+            Assert.StartsWith(reason, (string)c[3]!, StringComparison.Ordinal);
+            Assert.Equal(retriesBefore[(long)c[0]!] + 1, (long)c[4]!);
         });
         Assert.Contains(remote.InputFileName, gemini.Server.DeletedFiles);
 
-        // The next flush submits them again, in a new job; the ended job stays as it is.
+        // The next flush submits the others again, in a new job; the ended job stays as it is.
         var again = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
         Assert.NotEqual(jobId, again.Text("Id"));
-        Assert.Equal(20L, again.Long("Requests"));
+        Assert.Equal(20L - spent, again.Long("Requests"));
         Assert.Equal(2, gemini.Server.BatchCreateCount);
         var secondInput = gemini.Server.Batches.Single(b => b.DisplayName == again.Text("Id")).InputFileName;
-        Assert.Equal(retriesBefore.Keys.Select(k => k.ToString()).Order(), BatchTestKit.KeysOf(gemini.Server.UploadedFiles[secondInput]).Order());
-        Assert.Equal(20L, Db.Scalar<long>(Database, $"SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Submitted' AND batch_job_id = '{again.Text("Id")}'"));
+        Assert.Equal(retriesBefore.Where(r => r.Value < 3).Select(r => r.Key.ToString()).Order(), BatchTestKit.KeysOf(gemini.Server.UploadedFiles[secondInput]).Order());
+        Assert.Equal(20L - spent, Db.Scalar<long>(Database, $"SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Submitted' AND batch_job_id = '{again.Text("Id")}'"));
         Assert.Equal(ending, ps.Run($"Get-BatchJob -Database index.db -Id {jobId}").AssertNoErrors().Single().Text("Status"));
     }
 

@@ -66,6 +66,30 @@ public sealed class BatchRecoveryTests(ModuleFixture module) : IDisposable
     private static System.Management.Automation.ErrorCategory ErrorCategoryOf(string name) =>
         Enum.Parse<System.Management.Automation.ErrorCategory>(name);
 
+    [Theory]
+    [InlineData(408, "<html><body>408 Request Timeout</body></html>")]
+    [InlineData(403, "<!DOCTYPE html><html><body>Blocked by the corporate proxy</body></html>")]
+    public async Task A_408_or_a_proxys_4xx_after_the_create_is_uncertain_and_the_job_is_adopted_not_created_twice(int status, string body)
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var ps = NewIndex();
+        gemini.Server.AnswerAfterCreate = (status, body);
+        var flush = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys);
+        gemini.Server.AnswerAfterCreate = null;
+
+        var error = Assert.Single(flush.Errors);
+        Assert.Equal("BatchSubmitUncertain", error.ErrorId());
+        Assert.DoesNotContain("<html", error.Exception.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("HTML page", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal("Created", Assert.Single(Jobs())[1]);
+
+        var adopted = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
+
+        Assert.Equal("Submitted", adopted.Text("Status"));
+        Assert.Equal(1, gemini.Server.BatchCreateCount);
+        AssertEveryChunkInExactlyOneRemoteJob(gemini.Server, Database);
+    }
+
     [Fact]
     public async Task A_create_whose_answer_was_lost_is_adopted_by_the_next_flush_and_never_created_twice()
     {

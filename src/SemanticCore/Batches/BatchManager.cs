@@ -188,7 +188,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                         BatchState.Expired => BatchJobStatus.Expired,
                         _ => BatchJobStatus.Failed,
                     };
-                    await EndWithoutResultsAsync(job, status, $"The remote job ended {remote.State}" + (remote.ErrorMessage is { } message ? $": {message}" : "."), warnings, cancellationToken)
+                    await EndWithoutResultsAsync(job, status, $"The remote job ended {remote.State}" + (remote.ErrorMessage is { } message ? $": {message}" : "."), warnings, cancellationToken, maxRetries)
                         .ConfigureAwait(false);
                     break;
             }
@@ -200,7 +200,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         catch (Exception ex) when (ex is not OperationCanceledException && service.IsGone(ex))
         {
             // The remote job or its output no longer exists (deleted, or past the service's 48 hours): nothing can come back.
-            await EndWithoutResultsAsync(job, BatchJobStatus.Expired, $"The remote job or its output is no longer available ({Describe(ex)}).", warnings, cancellationToken)
+            await EndWithoutResultsAsync(job, BatchJobStatus.Expired, $"The remote job or its output is no longer available ({Describe(ex)}).", warnings, cancellationToken, maxRetries)
                 .ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not SemanticCoreException)
@@ -477,9 +477,11 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             : Known(cause, "BatchSubmitFailed", FailureKind.ConnectionError, $"Batch job {jobId}: {what}");
     }
 
-    private async Task EndWithoutResultsAsync(BatchJob job, BatchJobStatus status, string reason, List<string> warnings, CancellationToken cancellationToken)
+    /// <param name="maxRetries">Given when the remote job ended without results: its chunks count a retry.</param>
+    private async Task EndWithoutResultsAsync(BatchJob job, BatchJobStatus status, string reason, List<string> warnings, CancellationToken cancellationToken, int? maxRetries = null)
     {
-        if (BatchStore.EndWithoutResults(index.Connection, job.Id, status, reason + " Its chunks are Pending again.") && job.InputFile is { } input)
+        var suffix = maxRetries is null ? " Its chunks are Pending again." : " Its chunks are Pending again (a retry counted), or Failed past the retry budget.";
+        if (BatchStore.EndWithoutResults(index.Connection, job.Id, status, reason + suffix, maxRetries: maxRetries) && job.InputFile is { } input)
         {
             await DeleteQuietlyAsync(input, warnings, cancellationToken).ConfigureAwait(false);
         }

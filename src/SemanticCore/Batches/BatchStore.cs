@@ -125,12 +125,15 @@ internal static class BatchStore
             ("$now", Timestamps.Now()), ("$id", jobId));
 
     /// <summary>
-    /// Ends a job without results and puts its chunks back to Pending with the reason (not counted
-    /// as a retry; they keep the job's id, as every chunk keeps the id of the job it was last sent in). Guarded by the job's status (and, for recovery, by its lease still being expired,
-    /// so a flush that renewed it meanwhile keeps it): two processes doing it give one outcome.
-    /// Returns false when the job had already ended or was renewed.
+    /// Ends a job without results and puts its chunks back to Pending with the reason; they keep the job's id,
+    /// as every chunk keeps the id of the job it was last sent in. With <paramref name="maxRetries"/> (a remote
+    /// job that ended without results) that counts as a retry, and a chunk past the budget is Failed: a job
+    /// that always fails is not resubmitted forever. The job's counters take the outcome. Guarded by the job's
+    /// status (and, for recovery, by its lease still being expired, so a flush that renewed it meanwhile keeps
+    /// it): two processes doing it give one outcome. Returns false when the job had already ended or was renewed.
     /// </summary>
-    public static bool EndWithoutResults(SqliteConnection connection, string jobId, BatchJobStatus status, string reason, DateTimeOffset? leaseExpiredBefore = null)
+    public static bool EndWithoutResults(SqliteConnection connection, string jobId, BatchJobStatus status, string reason,
+        DateTimeOffset? leaseExpiredBefore = null, int? maxRetries = null)
     {
         using var transaction = connection.BeginTransaction();
         var now = Timestamps.Now();
@@ -141,10 +144,24 @@ internal static class BatchStore
             ("$cutoff", leaseExpiredBefore is { } cutoff ? Timestamps.ToText(cutoff) : null)) == 1;
         if (ended)
         {
+            // SET expressions all read the row as it was: retry_count below is the count before this job.
             Sql.Execute(connection, """
-                UPDATE chunks SET embedding_status = 'Pending', error_message = $reason, updated_at = $now
+                UPDATE chunks SET
+                    embedding_status = CASE WHEN $max IS NOT NULL AND retry_count + 1 > $max THEN 'Failed' ELSE 'Pending' END,
+                    error_message = $reason || CASE WHEN $max IS NOT NULL AND retry_count + 1 > $max THEN ' (retry budget of ' || $max || ' spent)' ELSE '' END,
+                    retry_count = retry_count + CASE WHEN $max IS NULL THEN 0 ELSE 1 END,
+                    updated_at = $now
                 WHERE batch_job_id = $id AND embedding_status = 'Submitted'
-                """, ("$reason", reason), ("$now", now), ("$id", jobId));
+                """, ("$reason", reason), ("$now", now), ("$id", jobId), ("$max", maxRetries));
+            if (maxRetries is not null)
+            {
+                Sql.Execute(connection, """
+                    UPDATE batch_jobs SET
+                        failed_count = (SELECT COUNT(*) FROM chunks WHERE batch_job_id = $id AND embedding_status = 'Failed'),
+                        retried_count = (SELECT COUNT(*) FROM chunks WHERE batch_job_id = $id AND embedding_status = 'Pending')
+                    WHERE id = $id
+                    """, ("$id", jobId));
+            }
         }
 
         transaction.Commit();

@@ -31,9 +31,12 @@ public sealed class GeminiBatchService(GeminiClient client) : IBatchService
 
     public Task DeleteFileAsync(string fileName, CancellationToken cancellationToken) => client.DeleteFileAsync(fileName, cancellationToken);
 
-    /// <summary>Only a 4xx answer proves the job was not made; a 5xx, a timeout or a lost connection prove nothing.</summary>
+    /// <summary>
+    /// Only the API's own 4xx refusal proves the job was not made. A 408 (the request timed out, perhaps after
+    /// the service acted on it), a proxy's 4xx page, a 5xx, a timeout or a lost connection prove nothing.
+    /// </summary>
     public bool CreateCertainlyFailed(Exception exception) =>
-        exception is GeminiApiException { StatusCode: >= 400 and < 500 };
+        exception is GeminiApiException { StatusCode: >= 400 and < 500 and not 408, FromApi: true };
 
     /// <summary>404, or the Files API's 403 for a file that "may not exist" (how it answers for deleted and expired files).</summary>
     public bool IsGone(Exception exception) => exception is GeminiApiException api &&

@@ -9,9 +9,10 @@ public sealed class GeminiApiException : Exception
 {
     internal GeminiApiException(string operation, int statusCode, string? status, string apiMessage,
         string? reason = null, TimeSpan? retryDelay = null, bool isPerDayQuota = false,
-        Exception? inner = null, bool requestNotSent = false)
+        Exception? inner = null, bool requestNotSent = false, bool fromApi = false)
         : base(FormatMessage(operation, statusCode, status, reason, apiMessage), inner)
     {
+        FromApi = fromApi;
         Operation = operation;
         StatusCode = statusCode;
         Status = status;
@@ -27,6 +28,12 @@ public sealed class GeminiApiException : Exception
 
     /// <summary>What was called, e.g. "POST models/gemini-embedding-001:batchEmbedContents".</summary>
     public string Operation { get; }
+
+    /// <summary>
+    /// The body was the API's own error JSON. A 4xx without it may come from a proxy or gateway in between,
+    /// which proves nothing about what the service did with the request.
+    /// </summary>
+    public bool FromApi { get; }
 
     /// <summary>HTTP status; 0 when no response arrived (see <see cref="Status"/>: DEADLINE_EXCEEDED or UNAVAILABLE).</summary>
     public int StatusCode { get; }
@@ -84,7 +91,7 @@ public sealed class GeminiApiException : Exception
             { StatusCode: 429, IsPerDayQuota: true } => new("GeminiDailyQuotaExhausted", FailureKind.QuotaExceeded,
                 $"The daily Gemini quota of this key is spent {api}. Try again tomorrow, use a key of a paid project, or queue the chunks for a batch job.", this),
             { StatusCode: 429 } => new("GeminiRateLimited", FailureKind.QuotaExceeded,
-                $"The Gemini API is still rate limiting after retries {api}. Wait a minute and try again, or send fewer requests at once.", this),
+                $"The Gemini API is rate limiting {api}. Wait a minute and try again, or send fewer requests at once.", this),
             { StatusCode: 400 } => new("GeminiBadRequest", FailureKind.InvalidArgument,
                 $"The Gemini API refused the request {api}.", this),
             { StatusCode: 403 } => new("GeminiPermissionDenied", FailureKind.PermissionDenied,
@@ -92,7 +99,7 @@ public sealed class GeminiApiException : Exception
             { StatusCode: 404 } => new("GeminiNotFound", FailureKind.ObjectNotFound,
                 $"The Gemini API does not know this object {api}. Files expire after 48 hours; batch jobs can be deleted.", this),
             { IsRetriable: true } => new("GeminiUnavailable", FailureKind.ConnectionError,
-                $"The Gemini API could not be reached or kept failing after retries {api}. Check the network and try again later.", this),
+                $"The Gemini API could not be reached, or answered with an error {api}. Check the network and try again later.", this),
             _ => new("GeminiRequestFailed", FailureKind.InvalidOperation, $"The Gemini API call failed {api}.", this),
         };
     }

@@ -53,10 +53,20 @@ internal static class GeminiErrorParser
             // Not the API's JSON: fall through and echo the start of the body.
         }
 
-        message ??= body.IsEmpty ? "(no error body)" : Truncate(Encoding.UTF8.GetString(body));
+        var fromApi = status is not null || message is not null;
+        message ??= body.IsEmpty ? "(no error body)"
+            : LooksLikeHtml(body) ? "(an HTML page, not the API's answer: a proxy or gateway in between?)"
+            : Truncate(Encoding.UTF8.GetString(body));
         status ??= GrpcStatus.NameFromHttpCode(statusCode);
         retryDelay ??= FromRetryAfter(retryAfter, now);
-        return new GeminiApiException(operation, statusCode, status, Scrub(message, secret), reason, retryDelay, perDay && statusCode == 429);
+        return new GeminiApiException(operation, statusCode, status, Scrub(message, secret), reason, retryDelay, perDay && statusCode == 429, fromApi: fromApi);
+    }
+
+    /// <summary>A web page, which is never quoted: it says nothing useful and fills the error with markup.</summary>
+    private static bool LooksLikeHtml(ReadOnlySpan<byte> body)
+    {
+        var text = Encoding.UTF8.GetString(body[..Math.Min(body.Length, 512)]).TrimStart();
+        return text.StartsWith('<') || text.Contains("<html", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>A protobuf Duration in JSON: "37s", "1.5s", or {"seconds":..,"nanos":..}.</summary>

@@ -48,13 +48,25 @@ public sealed class GeminiProtocolParsingTests
     [Fact]
     public void NotJson_StillGivesAnException_WithTheStartOfTheBody_AndNeverTheKey()
     {
-        var e = Parse(502, "<html>Bad gateway for s3cr3t " + new string('x', 1000) + "</html>");
+        var e = Parse(502, "Bad gateway for s3cr3t " + new string('x', 1000));
 
         Assert.Equal("UNAVAILABLE", e.Status);
-        Assert.StartsWith("<html>Bad gateway for *** xxx", e.ApiMessage, StringComparison.Ordinal);
+        Assert.StartsWith("Bad gateway for *** xxx", e.ApiMessage, StringComparison.Ordinal);
         Assert.True(e.ApiMessage.Length < 400);
         Assert.DoesNotContain("s3cr3t", e.ToString(), StringComparison.Ordinal);
         Assert.True(e.IsRetriable);
+        Assert.False(e.FromApi);
+    }
+
+    [Fact]
+    public void An_HTML_page_is_described_never_quoted_and_is_not_the_APIs_answer()
+    {
+        var e = Parse(403, "<!DOCTYPE html>\n<html><head><title>Blocked</title></head><body>s3cr3t proxy page</body></html>");
+
+        Assert.Contains("HTML page", e.ApiMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("<", e.ToString(), StringComparison.Ordinal);
+        Assert.False(e.FromApi);
+        Assert.True(Parse(400, "{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":\"INVALID_ARGUMENT\"}}").FromApi);
     }
 
     [Theory]
