@@ -26,7 +26,7 @@ public sealed class BackupSemanticIndexCommand : SemanticCmdlet
     [ValidateNotNullOrEmpty]
     public override string? Database { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
         var source = ResolveDatabasePath();

@@ -36,7 +36,7 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
     public PSObject? InputObject { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
         if (ParameterSetName is IdSet or InputSet)

@@ -52,7 +52,7 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
     [Parameter(Mandatory = true, ParameterSetName = SummarySet)]
     public SwitchParameter Summary { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var filter = new ChunkFilter
         {

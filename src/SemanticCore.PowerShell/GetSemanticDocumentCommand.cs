@@ -29,7 +29,7 @@ public sealed class GetSemanticDocumentCommand : SemanticCmdlet
     [Parameter]
     public SwitchParameter Missing { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
         var filter = new DocumentFilter

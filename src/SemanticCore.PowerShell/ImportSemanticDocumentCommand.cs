@@ -37,7 +37,7 @@ public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
     [Parameter]
     public SecureString? ApiKey { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var literal = ParameterSetName == LiteralPathSet;
         foreach (var given in literal ? LiteralPath : Path)
@@ -49,7 +49,7 @@ public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
         }
     }
 
-    protected override void EndProcessing()
+    protected override void OnEndProcessing()
     {
         WriteAllCommitted();
         if (processed > 0)

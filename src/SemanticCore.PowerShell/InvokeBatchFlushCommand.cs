@@ -29,7 +29,7 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
 
     protected override int ProgressId => ProgressIds.Flush;
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
         var estimate = BatchManager.Estimate(index, MinSize, Force, MaxBatchSize);

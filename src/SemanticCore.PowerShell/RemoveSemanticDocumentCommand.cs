@@ -23,7 +23,7 @@ public sealed class RemoveSemanticDocumentCommand : SemanticCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
         var documents = ParameterSetName == PathSet

@@ -42,7 +42,7 @@ public sealed class ResetChunkStatusCommand : SemanticCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
         var filter = ParameterSetName switch
@@ -89,7 +89,7 @@ public sealed class ResetChunkStatusCommand : SemanticCmdlet
         }
     }
 
-    protected override void EndProcessing()
+    protected override void OnEndProcessing()
     {
         if (skipped.Count == 0) return;
         var parts = skipped.Select(s => $"{s.Value} {s.Key}{(s.Key == EmbeddingStatus.Submitted ? " (a batch job holds them: sync or stop it first)" : " (requeue them with -Force)")}");

@@ -59,7 +59,7 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
     [Parameter]
     public SwitchParameter NoCache { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
         var request = new SearchRequest

@@ -27,6 +27,37 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
         : SessionState.PSVariable.GetValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
 
+    /// <summary>The cmdlet's per-object work (ProcessRecord), run so that no raw SQLite failure reaches the user.</summary>
+    protected virtual void OnProcessRecord()
+    {
+    }
+
+    /// <summary>The cmdlet's closing work (EndProcessing), run like <see cref="OnProcessRecord"/>.</summary>
+    protected virtual void OnEndProcessing()
+    {
+    }
+
+    protected sealed override void ProcessRecord() => MapStoreFailures(OnProcessRecord);
+
+    protected sealed override void EndProcessing() => MapStoreFailures(OnEndProcessing);
+
+    /// <summary>
+    /// A SQLite failure that no deeper layer turned into an ErrorId (a damaged page met by a query, a lock held
+    /// past the busy timeout) ends the command with the documented one: IndexCorrupt, IndexLocked, IndexReadOnly...
+    /// </summary>
+    private void MapStoreFailures(Action work)
+    {
+        try
+        {
+            work();
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            var path = ResolveDatabasePath();
+            ThrowTerminatingError(Errors.From(SqliteFailures.Map(ex, path, "IndexReadFailed", FailureKind.ReadError), path));
+        }
+    }
+
     /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
     protected CancellationToken Cancellation => stopping.Token;
 
@@ -78,6 +109,15 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
             var hasDirectory = pattern.IndexOfAny(['/', '\\']) >= 0 || System.IO.Path.IsPathRooted(pattern);
             var full = hasDirectory ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(pattern) : pattern;
             var wildcard = WildcardPattern.Get(full, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
+            try
+            {
+                wildcard.IsMatch("");
+            }
+            catch (WildcardPatternException)
+            {
+                // Not a valid pattern ('a[b'): a path that contains wildcard characters, matched as written.
+                wildcard = WildcardPattern.Get(WildcardPattern.Escape(full), WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
+            }
             return hasDirectory
                 ? (Func<string, bool>)wildcard.IsMatch
                 : path => wildcard.IsMatch(path) || wildcard.IsMatch(System.IO.Path.GetFileName(path));
@@ -179,7 +219,13 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     protected virtual void Dispose(bool disposing)
     {
         if (!disposing) return;
-        foreach (var index in openIndexes.Values) index.Dispose();
+        foreach (var index in openIndexes.Values)
+        {
+            // An index this command created and stored nothing in (every file failed) is not left behind.
+            if (index.Created && !index.HasDocuments) index.DiscardIfCreated();
+            else index.Dispose();
+        }
+
         openIndexes.Clear();
         stopping.Dispose();
     }

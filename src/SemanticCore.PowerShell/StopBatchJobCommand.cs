@@ -31,7 +31,7 @@ public sealed class StopBatchJobCommand : BatchCmdlet
 
     protected override int ProgressId => ProgressIds.Sync;
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var ids = ParameterSetName == IdSet ? Id : JobIdOf(InputObject!);
         if (ids is null) return;

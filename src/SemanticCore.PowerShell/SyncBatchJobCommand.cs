@@ -44,7 +44,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
     protected override int ProgressId => ProgressIds.Sync;
 
     /// <summary>Collects the jobs per index; the work happens at the end, so -Wait polls them all together.</summary>
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
         if (!requests.TryGetValue(index.DatabasePath, out var request)) request = (index, Id is null ? null : []);
@@ -53,7 +53,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         requests[index.DatabasePath] = request;
     }
 
-    protected override void EndProcessing()
+    protected override void OnEndProcessing()
     {
         foreach (var (index, ids) in requests.Values) Sync(index, ids);
         CompleteProgress();

@@ -35,7 +35,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
     [SupportsWildcards]
     public string[] Exclude { get; set; } = [];
 
-    protected override void EndProcessing()
+    protected override void OnEndProcessing()
     {
         var folder = ResolveFolder();
         var whatIf = WhatIfRequested;

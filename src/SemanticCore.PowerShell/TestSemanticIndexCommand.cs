@@ -28,7 +28,7 @@ public sealed class TestSemanticIndexCommand : SemanticCmdlet
     [ValidateNotNullOrEmpty]
     public override string? Database { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
         WriteVerbose($"Checking '{index.DatabasePath}' ({index.Settings}).");

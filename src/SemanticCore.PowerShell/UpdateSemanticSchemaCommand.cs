@@ -16,7 +16,7 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
     [ValidateNotNullOrEmpty]
     public override string? Database { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void OnProcessRecord()
     {
         var path = ResolveDatabasePath();
         SchemaUpdate plan;
@@ -27,6 +27,12 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
         catch (SemanticCoreException ex)
         {
             WriteError(Errors.From(ex, path));
+            return;
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            // One damaged index of several piped in is that index's error.
+            WriteError(Errors.From(SqliteFailures.Map(ex, path, "SchemaUpgradeFailed", FailureKind.InvalidOperation), path));
             return;
         }
 

@@ -396,7 +396,7 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
 
         Assert.NotNull(run.Terminating);
         Assert.Empty(run.Output);
-        Assert.Equal(0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM documents"));
+        Assert.False(File.Exists(Database)); // created by this command, and nothing stored: not left behind
         var again = ps.Run("'kb/doc-0.md', 'kb/doc-1.md' | Import-SemanticDocument -Database index.db -Mode Async").AssertNoErrors();
         Assert.All(again.Output, r => Assert.Equal("Added", r.Text("Status")));
     }
@@ -424,6 +424,19 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
         var expected = new[] { "MarkdownTooDeep", "MarkdownTooDeep", "MarkdownTooDeep", "NotARegularFile", "NotARegularFile" }.Take(targets.Count);
         Assert.Equal(expected, run.Errors.Select(e => e.FullyQualifiedErrorId.Split(',')[0]));
         Assert.Equal(targets.Select(t => dir.Combine(t)), run.Errors.Select(e => (string)e.TargetObject));
+    }
+
+    [Fact]
+    public void A_first_import_that_stores_nothing_leaves_no_index_behind()
+    {
+        dir.Write("kb/empty.md", "");
+        using var ps = module.NewSession(dir.Path);
+
+        var run = ps.Run("Import-SemanticDocument kb/empty.md -Database index.db -Provider Local -Mode Async");
+
+        Assert.Equal("EmptyFile", Assert.Single(run.Errors).FullyQualifiedErrorId.Split(',')[0]);
+        Assert.False(File.Exists(Database));
+        Assert.False(File.Exists(Database + "-wal"));
     }
 
     public void Dispose() => dir.Dispose();

@@ -284,9 +284,12 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         return Result(documentId, path, chunked.Title, status, (plan.Added.Count, plan.Kept, plan.Removed.Count, embeddedCount), stagedChunks: stage ? plan.Added.Count : 0, Tokens(plan.Added));
     }
 
-    private SemanticCoreException WriteFailed(string path, SqliteException ex) =>
-        // Locked past the busy timeout, disk full, I/O error: this document is not imported (its changes rolled back).
-        new("DatabaseWriteFailed", FailureKind.ResourceUnavailable, $"Could not store '{path}' in the index '{index.DatabasePath}': {ex.Message}", ex);
+    private SemanticCoreException WriteFailed(string path, SqliteException ex)
+    {
+        // Locked past the busy timeout, disk full, damaged, read-only: this document is not imported (its changes rolled back).
+        var mapped = SqliteFailures.Map(ex, index.DatabasePath, "DatabaseWriteFailed");
+        return new SemanticCoreException(mapped.ErrorId, mapped.Kind, $"Could not store '{path}': {mapped.Message}", ex);
+    }
 
     /// <param name="stagedChunks">New Pending chunks of this document not yet in <c>chunks</c>.</param>
     private ImportResult Result(long id, string path, string title, ImportStatus status, (int Added, int Kept, int Removed, int Embedded) change,

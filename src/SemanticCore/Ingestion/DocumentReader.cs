@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using SemanticCore.Chunking;
+using SemanticCore.Storage;
 
 namespace SemanticCore.Ingestion;
 

@@ -10,34 +10,65 @@ public static class IndexHealth
     {
         var connection = index.Connection;
         var now = DateTimeOffset.UtcNow;
+        var rules = new (string Name, Func<IndexCheck> Run)[]
+        {
+            ("FailedChunks", () =>
+            {
+                var failed = Ids(connection, "SELECT id FROM chunks WHERE embedding_status = 'Failed' ORDER BY id");
+                return Result(index, "FailedChunks", failed,
+                    failed.Count == 0 ? "No chunk is Failed." : $"{failed.Count} chunk(s) failed for good: see Get-ChunkStatus -Status Failed, fix the cause, then Reset-ChunkStatus.");
+            }),
+            ("StalePending", () =>
+            {
+                var stale = Ids(connection, "SELECT id FROM chunks WHERE embedding_status = 'Pending' AND updated_at < $cutoff ORDER BY id", ("$cutoff", Timestamps.ToText(now - pendingAge)));
+                return Result(index, "StalePending", stale,
+                    stale.Count == 0 ? $"No chunk has waited in Pending longer than {pendingAge.TotalHours:0.#} h." : $"{stale.Count} chunk(s) have waited in Pending longer than {pendingAge.TotalHours:0.#} h: is Invoke-BatchFlush scheduled, with a batch key?");
+            }),
+            ("LongRunningJobs", () =>
+            {
+                var jobs = Texts(connection, "SELECT id FROM batch_jobs WHERE status IN ('Created', 'Submitted', 'Running') AND created_at < $cutoff ORDER BY created_at", ("$cutoff", Timestamps.ToText(now - jobAge)));
+                return Result(index, "LongRunningJobs", jobs,
+                    jobs.Count == 0 ? $"No batch job has been active longer than {jobAge.TotalHours:0.#} h." : $"{jobs.Count} batch job(s) active longer than {jobAge.TotalHours:0.#} h: run Sync-BatchJob (the service expires jobs after 48 h), or Stop-BatchJob.");
+            }),
+            ("MissingSources", () =>
+            {
+                var missing = DocumentQueries.Find(index, new DocumentFilter { Missing = true }).Select(d => (object)d.Path).ToList();
+                return Result(index, "MissingSources", missing,
+                    missing.Count == 0 ? "Every document's source file exists." : $"{missing.Count} document(s) whose source file is gone: Get-SemanticDocument -Missing | Remove-SemanticDocument, or Sync-SemanticFolder.");
+            }),
+            ("KeywordIndex", () =>
+            {
+                // The keyword index has one entry per chunk (its docsize row): chunks missing from it can't be found by keyword.
+                var notIndexed = Ids(connection, "SELECT id FROM chunks WHERE id NOT IN (SELECT id FROM chunks_fts_docsize) ORDER BY id");
+                var orphaned = Ids(connection, "SELECT id FROM chunks_fts_docsize WHERE id NOT IN (SELECT id FROM chunks) ORDER BY id");
+                return Result(index, "KeywordIndex", [.. notIndexed, .. orphaned],
+                    notIndexed.Count + orphaned.Count == 0 ? "The keyword index holds exactly the index's chunks."
+                        : $"The keyword index misses {notIndexed.Count} chunk(s) and holds {orphaned.Count} that no longer exist: a program wrote the file without its triggers. Restore a backup, or report it.");
+            }),
+            ("Integrity", () =>
+            {
+                var problems = Texts(connection, "PRAGMA integrity_check");
+                var intact = problems is ["ok"];
+                return Result(index, "Integrity", intact ? [] : problems,
+                    intact ? "PRAGMA integrity_check: ok." : $"PRAGMA integrity_check found {problems.Count} problem(s): restore a backup (Backup-SemanticIndex makes them).");
+            }),
+        };
 
-        var failed = Ids(connection, "SELECT id FROM chunks WHERE embedding_status = 'Failed' ORDER BY id");
-        yield return Result(index, "FailedChunks", failed,
-            failed.Count == 0 ? "No chunk is Failed." : $"{failed.Count} chunk(s) failed for good: see Get-ChunkStatus -Status Failed, fix the cause, then Reset-ChunkStatus.");
+        foreach (var (name, run) in rules)
+        {
+            IndexCheck check;
+            try
+            {
+                check = run();
+            }
+            catch (SqliteException ex)
+            {
+                // A damaged page met by this rule's query fails the rule; the others still run.
+                check = Result(index, name, [ex.Message], $"The check could not read the index: {ex.Message}. Restore a backup (Backup-SemanticIndex makes them).");
+            }
 
-        var stale = Ids(connection, "SELECT id FROM chunks WHERE embedding_status = 'Pending' AND updated_at < $cutoff ORDER BY id", ("$cutoff", Timestamps.ToText(now - pendingAge)));
-        yield return Result(index, "StalePending", stale,
-            stale.Count == 0 ? $"No chunk has waited in Pending longer than {pendingAge.TotalHours:0.#} h." : $"{stale.Count} chunk(s) have waited in Pending longer than {pendingAge.TotalHours:0.#} h: is Invoke-BatchFlush scheduled, with a batch key?");
-
-        var jobs = Texts(connection, "SELECT id FROM batch_jobs WHERE status IN ('Created', 'Submitted', 'Running') AND created_at < $cutoff ORDER BY created_at", ("$cutoff", Timestamps.ToText(now - jobAge)));
-        yield return Result(index, "LongRunningJobs", [.. jobs],
-            jobs.Count == 0 ? $"No batch job has been active longer than {jobAge.TotalHours:0.#} h." : $"{jobs.Count} batch job(s) active longer than {jobAge.TotalHours:0.#} h: run Sync-BatchJob (the service expires jobs after 48 h), or Stop-BatchJob.");
-
-        var missing = DocumentQueries.Find(index, new DocumentFilter { Missing = true }).Select(d => (object)d.Path).ToList();
-        yield return Result(index, "MissingSources", missing,
-            missing.Count == 0 ? "Every document's source file exists." : $"{missing.Count} document(s) whose source file is gone: Get-SemanticDocument -Missing | Remove-SemanticDocument, or Sync-SemanticFolder.");
-
-        // The keyword index has one entry per chunk (its docsize row): chunks missing from it can't be found by keyword.
-        var notIndexed = Ids(connection, "SELECT id FROM chunks WHERE id NOT IN (SELECT id FROM chunks_fts_docsize) ORDER BY id");
-        var orphaned = Ids(connection, "SELECT id FROM chunks_fts_docsize WHERE id NOT IN (SELECT id FROM chunks) ORDER BY id");
-        yield return Result(index, "KeywordIndex", [.. notIndexed, .. orphaned],
-            notIndexed.Count + orphaned.Count == 0 ? "The keyword index holds exactly the index's chunks."
-                : $"The keyword index misses {notIndexed.Count} chunk(s) and holds {orphaned.Count} that no longer exist: a program wrote the file without its triggers. Restore a backup, or report it.");
-
-        var problems = Texts(connection, "PRAGMA integrity_check");
-        var intact = problems is ["ok"];
-        yield return Result(index, "Integrity", intact ? [] : [.. problems],
-            intact ? "PRAGMA integrity_check: ok." : $"PRAGMA integrity_check found {problems.Count} problem(s): restore a backup (Backup-SemanticIndex makes them).");
+            yield return check;
+        }
     }
 
     private static IndexCheck Result(SemanticIndex index, string name, List<object> items, string message) => new()

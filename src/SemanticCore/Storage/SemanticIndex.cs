@@ -69,7 +69,12 @@ public sealed class SemanticIndex : IDisposable
             request.EnsureCompatibleWith(actual, path);
             return new SemanticIndex(path, connection, actual, migration, isNew);
         }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        catch (SqliteException ex)
+        {
+            connection?.Dispose();
+            throw SqliteFailures.Map(ex, path, "DatabaseOpenFailed");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             connection?.Dispose();
             throw new SemanticCoreException("DatabaseOpenFailed", FailureKind.ResourceUnavailable, $"Cannot open the index '{path}': {ex.Message}", ex);
@@ -78,6 +83,22 @@ public sealed class SemanticIndex : IDisposable
         {
             connection?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>True once any document is stored; false on a new index that nothing was imported into.</summary>
+    public bool HasDocuments
+    {
+        get
+        {
+            try
+            {
+                return Sql.Scalar(Connection, "SELECT EXISTS (SELECT 1 FROM documents)") is 1L;
+            }
+            catch (SqliteException)
+            {
+                return true; // unknown: keep the file
+            }
         }
     }
 
@@ -146,6 +167,13 @@ public sealed class SemanticIndex : IDisposable
         }
 
         var file = new FileInfo(path);
+        if (file.Exists && !FileKind.IsRegular(path))
+        {
+            // /dev/null and friends: SQLite would open them, and leave a journal beside them.
+            throw new SemanticCoreException("NotADatabase", FailureKind.InvalidData,
+                $"'{path}' is not a regular file (a device, a named pipe or a socket); it was left untouched. Give -Database the path of a SemanticCore index or of a new file.");
+        }
+
         if (!file.Exists || file.Length == 0)
         {
             if (createIfMissing) return true;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace SemanticCore.Ingestion;
+namespace SemanticCore.Storage;
 
 /// <summary>
 /// Whether a path (symbolic links followed) is a regular file. .NET does not say, and opening a named pipe
