@@ -146,9 +146,10 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     /// get <paramref name="status"/> with the real error body: 429 with QuotaFailure (per minute, or per day)
     /// and RetryInfo when <paramref name="retryDelay"/> is given ("37s"), 503 UNAVAILABLE, etc.
     /// </summary>
-    public void FailNextRequests(string pathContains, int count, int status, string? retryDelay = null, bool perDayQuota = false)
+    /// <param name="after">Matching requests that pass first: the failure starts with the next one.</param>
+    public void FailNextRequests(string pathContains, int count, int status, string? retryDelay = null, bool perDayQuota = false, int after = 0)
     {
-        lock (_gate) _failures.Add(new FailureRule(pathContains, status, retryDelay, perDayQuota) { Remaining = count });
+        lock (_gate) _failures.Add(new FailureRule(pathContains, status, retryDelay, perDayQuota) { Remaining = count, Skip = after });
     }
 
     // ---------------------------------------------------------------- records
@@ -283,6 +284,12 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
         lock (_gate)
         {
             var rule = _failures.FirstOrDefault(r => r.Remaining > 0 && target.Contains(r.PathContains, StringComparison.Ordinal));
+            if (rule is { Skip: > 0 })
+            {
+                rule.Skip--;
+                rule = null;
+            }
+
             if (rule is null) return null;
             rule.Remaining--;
             return FakeApiError.Injected(rule.Status, rule.RetryDelay, rule.PerDayQuota);

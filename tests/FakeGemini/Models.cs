@@ -122,4 +122,5 @@ internal sealed class Job
 internal sealed record FailureRule(string PathContains, int Status, string? RetryDelay, bool PerDayQuota)
 {
     public int Remaining { get; set; }
+    public int Skip { get; set; }
 }

@@ -24,6 +24,31 @@ public sealed class GeminiImportModeTests(ModuleFixture module) : IDisposable
     }
 
     [Fact]
+    public async Task A_Sync_import_that_fails_part_way_keeps_what_was_embedded_and_never_pays_for_it_again()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var env = BatchTestKit.Environment(("GEMINI_BATCH_API_KEY", null), ("GEMINI_API_KEY", null), ("GOOGLE_API_KEY", null));
+        WriteDocument("kb/big.md", 250, "Big guide");
+        using var ps = module.NewSession(dir.Path);
+        var keys = GeminiFake.KeyVariables();
+        gemini.Server.FailNextRequests("batchEmbedContents", 1, 400, after: 2); // the third group of 100 is refused
+
+        var run = ps.Run("Import-SemanticDocument -Path kb/big.md -Database index.db -Mode Sync -ApiKey $ApiKey", keys);
+
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("GeminiBadRequest", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("200 chunk(s) embedded before the failure are stored", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal(200L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Ready'"));
+        Assert.Equal(200L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunk_vectors"));
+        Assert.Equal(50L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'"));
+        Assert.Equal(3, gemini.Server.Requests.Count);
+
+        // The next import embeds nothing again: the file is unchanged, and its 50 chunks wait for a batch job.
+        Assert.Equal("Unchanged", ps.Run("Import-SemanticDocument -Path kb/big.md -Database index.db -Mode Sync -ApiKey $ApiKey", keys).AssertNoErrors().Single().Text("Status"));
+        Assert.Equal(3, gemini.Server.Requests.Count);
+    }
+
+    [Fact]
     public async Task Sync_mode_embeds_in_calls_of_at_most_100_with_the_default_key_and_stores_unit_vectors()
     {
         await using var gemini = await GeminiFake.StartAsync();

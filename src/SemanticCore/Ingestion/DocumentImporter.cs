@@ -51,11 +51,29 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             var chunked = Chunk(path, document);
 
             // Embed outside the write transaction: a slow network must not hold the database lock.
-            var vectors = embedder is null ? [] : await EmbedAsync(path, chunked, embedder, cancellationToken).ConfigureAwait(false);
+            var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            SemanticCoreException? failed = null;
+            try
+            {
+                if (embedder is not null) await EmbedAsync(path, chunked, embedder, vectors, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SemanticCoreException ex) when (vectors.Count > 0)
+            {
+                // Part of the file was embedded (and billed) before the failure: store it, the rest Pending.
+                failed = ex;
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             using var transaction = index.Connection.BeginTransaction();
             var result = Store(path, document, chunked, vectors);
             transaction.Commit();
+            if (failed is not null)
+            {
+                throw new SemanticCoreException(failed.ErrorId, failed.Kind,
+                    $"'{path}' was imported in part: {failed.Message} The {result.Embedded} chunk(s) embedded before the failure are stored (Ready); " +
+                    $"the other {result.Added - result.Embedded} are Pending for a batch job (Invoke-BatchFlush), so nothing is paid for twice.", failed);
+            }
+
             return result;
         }
         catch (SqliteException ex)
@@ -253,16 +271,20 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         }
     }
 
-    private async Task<Dictionary<string, float[]>> EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, CancellationToken cancellationToken)
+    /// <summary>
+    /// Embeds the file's new chunks into <paramref name="vectors"/> a group at a time (the API's own group size),
+    /// so that a failure part-way leaves the groups already embedded, and paid for, in hand.
+    /// </summary>
+    private async Task EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, Dictionary<string, float[]> vectors, CancellationToken cancellationToken)
     {
-        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
         var stored = DocumentStore.FindDocument(index.Connection, path);
         var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
         var toEmbed = ChunkPlan.Make(existing, chunked.Chunks).Added.DistinctBy(d => d.ContentHash).ToList();
-        if (toEmbed.Count == 0) return vectors;
-        var embedded = await embedder.EmbedDocumentsAsync(toEmbed.Select(d => d.VectorSource).ToList(), cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < toEmbed.Count; i++) vectors[toEmbed[i].ContentHash] = embedded[i];
-        return vectors;
+        foreach (var group in toEmbed.Chunk(Gemini.GeminiClient.MaxTextsPerEmbedCall))
+        {
+            var embedded = await embedder.EmbedDocumentsAsync(group.Select(d => d.VectorSource).ToList(), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < group.Length; i++) vectors[group[i].ContentHash] = embedded[i];
+        }
     }
 
     /// <summary>Writes the document and its chunk changes (new ones staged when <paramref name="stage"/>); the caller holds the transaction.</summary>
