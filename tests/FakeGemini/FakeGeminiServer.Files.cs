@@ -150,6 +150,15 @@ public sealed partial class FakeGeminiServer
         lock (_gate) file = _files.GetValueOrDefault("files/" + id) ?? throw FileNotFound(id);
         context.Response.ContentType = file.MimeType;
         context.Response.ContentLength = file.Data.LongLength;
+        if (StallDownloads)
+        {
+            // Half the body, then nothing more: a connection that stays open and silent.
+            await context.Response.Body.WriteAsync(file.Data.AsMemory(0, file.Data.Length / 2));
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
+            return;
+        }
+
         await context.Response.Body.WriteAsync(file.Data);
     }
 

@@ -138,6 +138,9 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     /// </summary>
     public (int Status, string Body)? AnswerAfterCreate { get { lock (_gate) return _answerAfterCreate; } set { lock (_gate) _answerAfterCreate = value; } }
 
+    /// <summary>Downloads send half the file and then stall, the connection open and silent.</summary>
+    public bool StallDownloads { get; set; }
+
     /// <summary>Error bodies wrapped in a one-element array, as the API sometimes does.</summary>
     public bool WrapErrorsInArray { get => Read(ref _wrapErrorsInArray); set => Write(ref _wrapErrorsInArray, value); }
 

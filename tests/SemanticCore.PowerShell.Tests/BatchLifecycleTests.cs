@@ -471,6 +471,32 @@ public sealed partial class BatchLifecycleTests(ModuleFixture module) : IDisposa
     }
 
     [Fact]
+    public async Task A_download_that_stalls_half_way_fails_within_the_timeout_and_the_next_sync_completes()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var ps = ImportPending(documents: 1, sections: 4);
+        var keys = GeminiFake.KeyVariables();
+        ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors();
+        gemini.Server.Complete(Assert.Single(gemini.Server.Batches).Name);
+        gemini.Server.StallDownloads = true;
+
+        PsResult stalled;
+        using (BatchTestKit.Environment(("SEMANTICCORE_GEMINI_TIMEOUT", "2")))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            stalled = await Task.Run(() => ps.Run("Sync-BatchJob -Database index.db -BatchApiKey $BatchKey", keys)).WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+        }
+
+        var error = Assert.Single(stalled.Errors);
+        Assert.Contains("no data arrived for 2 s", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal(4L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Submitted'"));
+
+        gemini.Server.StallDownloads = false;
+        Assert.Equal("Completed", ps.Run("Sync-BatchJob -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors().Single().Text("Status"));
+    }
+
+    [Fact]
     public async Task Wait_counts_down_each_second_and_says_what_each_job_is_doing()
     {
         await using var gemini = await GeminiFake.StartAsync();

@@ -137,10 +137,13 @@ public sealed partial class GeminiClient
     {
         name = ResourceName(name, "files");
         var url = Url($"/download/v1beta/{name}:download?alt=media");
-        return await SendAsync($"GET download/v1beta/{name}:download", _retry, () => new HttpRequestMessage(HttpMethod.Get, url),
+        var operation = $"GET download/v1beta/{name}:download";
+        var body = await SendAsync(operation, _retry, () => new HttpRequestMessage(HttpMethod.Get, url),
             // No token here: the body outlives the attempt (and its timeout); the caller's reads carry theirs.
             (response, _) => response.Content.ReadAsStreamAsync(CancellationToken.None),
             cancellationToken, keepResponse: true).ConfigureAwait(false);
+        // Each read of the body, too, must bring data within the request timeout.
+        return new ReadTimeoutStream(body, Options.RequestTimeout, operation);
     }
 
     /// <summary>GET {collection}?pageSize=&amp;pageToken= until there is no nextPageToken.</summary>
