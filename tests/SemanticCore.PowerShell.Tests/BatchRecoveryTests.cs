@@ -188,6 +188,9 @@ public sealed class BatchRecoveryTests(ModuleFixture module) : IDisposable
 
         // The lease runs out (31 minutes without a sign of life): the next flush adopts the remote job.
         Db.Execute(Database, $"UPDATE batch_jobs SET updated_at = '{Timestamp(DateTimeOffset.UtcNow - CreatedLease - TimeSpan.FromMinutes(1))}' WHERE id = '{jobId}'");
+        // A flush killed between writing its input and the upload would have left its spool behind.
+        var spool = Path.Combine(Path.GetTempPath(), $"semanticcore-{jobId}.jsonl");
+        File.WriteAllText(spool, "{\"key\":\"1\"}");
         var adopted = ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
 
         Assert.Equal(jobId, adopted.Text("Id"));
@@ -195,6 +198,7 @@ public sealed class BatchRecoveryTests(ModuleFixture module) : IDisposable
         Assert.Equal(remote.Name, adopted.Text("RemoteName"));
         Assert.Equal(1, gemini.Server.BatchCreateCount);
         AssertEveryChunkInExactlyOneRemoteJob(gemini.Server, Database);
+        Assert.False(File.Exists(spool), "recovery removes a killed flush's input spool");
     }
 
     /// <summary>A 5xx on create proves nothing; when the lease is out and no remote job has the id, the chunks are released and sent again.</summary>

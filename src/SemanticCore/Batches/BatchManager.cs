@@ -124,6 +124,8 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         var recovered = new List<BatchJob>();
         foreach (var (jobId, createAttemptedAt) in BatchStore.StaleCreatedJobs(index.Connection, CreatedLease))
         {
+            // A flush killed mid-way left its input spool behind (with the documents' text): it is not needed again.
+            File.Delete(SpoolPath(jobId));
             progress?.Report(new OperationProgress($"Recovering batch job {jobId}", "Looking for the remote job"));
             BatchOperation? remote;
             try
@@ -289,10 +291,13 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
     }
 
+    /// <summary>Where a flush writes a job's input before the upload; named by the job, so recovery finds a killed flush's file.</summary>
+    private static string SpoolPath(string jobId) => Path.Combine(Path.GetTempPath(), $"semanticcore-{jobId}.jsonl");
+
     private async Task<BatchJob> SubmitAsync(string jobId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var activity = $"Submitting batch job {jobId}";
-        var file = Path.Combine(Path.GetTempPath(), $"semanticcore-{jobId}.jsonl");
+        var file = SpoolPath(jobId);
         string? inputFile = null;
         try
         {
@@ -360,7 +365,10 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     /// <summary>Streams the job's chunks into a JSONL file: key = chunk id, the stored vector source, RETRIEVAL_DOCUMENT.</summary>
     private (long Lines, long Tokens) WriteInput(string jobId, string file, string activity, IProgress<OperationProgress>? progress)
     {
-        using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        // The documents' text: readable by this user only (the temp folder is shared).
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16 };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(file, options);
         var writer = new BatchInputWriter(stream, index.Settings.Dimensions);
         long tokens = 0;
         foreach (var (id, text) in BatchStore.JobTexts(index.Connection, jobId))
