@@ -40,7 +40,8 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
         var folder = ResolveFolder();
         var whatIf = WhatIfRequested;
         var database = ResolveDatabasePath();
-        var index = whatIf && !File.Exists(database) ? null : OpenIndex(createIfMissing: true, SettingsRequest());
+        // A forecast never creates the index, nor writes to it (not even settings it has not recorded yet).
+        var index = whatIf && !File.Exists(database) ? null : OpenIndex(createIfMissing: !whatIf, whatIf ? null : SettingsRequest());
         var files = FilesIn(folder);
 
         var done = 0;
