@@ -227,7 +227,8 @@ public sealed class BatchRecoveryTests(ModuleFixture module) : IDisposable
         Assert.Equal(0, gemini.Server.BatchCreateCount);
         Assert.All(ChunkClaims(), c => Assert.Equal(staleId, c[2]));
 
-        Db.Execute(Database, $"UPDATE batch_jobs SET submitted_at = '2020-01-01T00:00:00.000Z' WHERE id = '{staleId}'");
+        // As if the flush had been killed before it recorded the uploaded file's name: only its display name (the job id) knows it.
+        Db.Execute(Database, $"UPDATE batch_jobs SET submitted_at = '2020-01-01T00:00:00.000Z', input_file = NULL WHERE id = '{staleId}'");
         var second = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors();
 
         var submitted = second.Single();

@@ -153,7 +153,11 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                 var released = BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
                     "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.",
                     leaseExpiredBefore: DateTimeOffset.UtcNow - CreatedLease);
-                if (released && job?.InputFile is { } input) await DeleteQuietlyAsync(input, [], cancellationToken).ConfigureAwait(false);
+                if (released)
+                {
+                    if (job?.InputFile is { } input) await DeleteQuietlyAsync(input, [], cancellationToken).ConfigureAwait(false);
+                    await DeleteUploadsQuietlyAsync(jobId, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             recovered.Add(BatchStore.Find(index, jobId)!);
@@ -502,6 +506,19 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         return known is not null
             ? new SemanticCoreException(known.ErrorId, known.Kind, $"{context}: {known.Message}", ex)
             : new SemanticCoreException(errorId, kind, $"{context}: {ex.Message}", ex);
+    }
+
+    /// <summary>Uploads of a job that never got a remote job (a flush killed before it recorded them); a failure waits for the next recovery.</summary>
+    private async Task DeleteUploadsQuietlyAsync(string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Best effort: the service deletes uploaded files after 48 hours anyway.
+        }
     }
 
     private async Task DeleteQuietlyAsync(string file, List<string> warnings, CancellationToken cancellationToken)

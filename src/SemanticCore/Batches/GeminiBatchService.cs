@@ -31,6 +31,19 @@ public sealed class GeminiBatchService(GeminiClient client) : IBatchService
 
     public Task DeleteFileAsync(string fileName, CancellationToken cancellationToken) => client.DeleteFileAsync(fileName, cancellationToken);
 
+    public async Task<IReadOnlyList<string>> DeleteUploadsAsync(string displayName, CancellationToken cancellationToken)
+    {
+        var deleted = new List<string>();
+        await foreach (var file in client.ListFilesAsync(100, cancellationToken).ConfigureAwait(false))
+        {
+            if (file.DisplayName != displayName) continue;
+            await client.DeleteFileAsync(file.Name, cancellationToken).ConfigureAwait(false);
+            deleted.Add(file.Name);
+        }
+
+        return deleted;
+    }
+
     /// <summary>
     /// Only the API's own 4xx refusal proves the job was not made. A 408 (the request timed out, perhaps after
     /// the service acted on it), a proxy's 4xx page, a 5xx, a timeout or a lost connection prove nothing.

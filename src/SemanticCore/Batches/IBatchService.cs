@@ -26,6 +26,13 @@ public interface IBatchService
     /// <summary>The job's output JSONL as a stream (the caller disposes it).</summary>
     Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes the input files uploaded for a local job id (their display name): a flush killed after its upload
+    /// and before it recorded the file's name leaves one, which still counts against the project's storage.
+    /// Returns the names deleted.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteUploadsAsync(string displayName, CancellationToken cancellationToken);
+
     /// <summary>Deletes a remote file; one already gone counts as deleted.</summary>
     Task DeleteFileAsync(string fileName, CancellationToken cancellationToken);
 

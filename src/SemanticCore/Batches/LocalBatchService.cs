@@ -97,6 +97,14 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<string>> DeleteUploadsAsync(string displayName, CancellationToken cancellationToken)
+    {
+        var name = FilePrefix + displayName + ".input.jsonl";
+        if (!File.Exists(PathOf(name))) return Task.FromResult<IReadOnlyList<string>>([]);
+        File.Delete(PathOf(name));
+        return Task.FromResult<IReadOnlyList<string>>([name]);
+    }
+
     public bool CreateCertainlyFailed(Exception exception) => true; // nothing remote: a failed create made nothing
 
     public bool IsGone(Exception exception) =>

@@ -216,6 +216,10 @@ public sealed class ApplyEquivalenceTests : IDisposable
         public Task<BatchOperation> GetAsync(string remoteName, CancellationToken cancellationToken) =>
             Task.FromResult(new BatchOperation { Name = remoteName, State = BatchState.Succeeded, ResponsesFileName = "files/output", Done = true });
 
+        // Nothing is uploaded here: no job of its is ever recovered.
+        public Task<IReadOnlyList<string>> DeleteUploadsAsync(string displayName, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<string>>([]);
+
         // Its jobs have finished already: the service refuses to cancel an ended job.
         public Task CancelAsync(string remoteName, CancellationToken cancellationToken) =>
             Task.FromException(new InvalidOperationException($"{remoteName} has already ended."));
