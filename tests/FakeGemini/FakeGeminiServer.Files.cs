@@ -98,6 +98,13 @@ public sealed partial class FakeGeminiServer
             }
         }
 
+        if (!commands.Contains("query") && TakeLostUploadReply())
+        {
+            // The chunk is stored, but its reply never reaches the client.
+            context.Abort();
+            return;
+        }
+
         var response = context.Response;
         response.Headers["X-Goog-Upload-Status"] = finalized is null ? "active" : "final";
         response.Headers["X-Goog-Upload-Size-Received"] = received.ToString(CultureInfo.InvariantCulture);

@@ -138,6 +138,21 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     /// </summary>
     public (int Status, string Body)? AnswerAfterCreate { get { lock (_gate) return _answerAfterCreate; } set { lock (_gate) _answerAfterCreate = value; } }
 
+    /// <summary>How many upload chunks (from the next one on) are stored but have their reply lost.</summary>
+    public int LoseUploadReplies { get { lock (_gate) return _loseUploadReplies; } set { lock (_gate) _loseUploadReplies = value; } }
+
+    private int _loseUploadReplies;
+
+    private bool TakeLostUploadReply()
+    {
+        lock (_gate)
+        {
+            if (_loseUploadReplies <= 0) return false;
+            _loseUploadReplies--;
+            return true;
+        }
+    }
+
     /// <summary>Downloads send half the file and then stall, the connection open and silent.</summary>
     public bool StallDownloads { get; set; }
 

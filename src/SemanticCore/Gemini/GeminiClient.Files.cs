@@ -39,20 +39,56 @@ public sealed partial class GeminiClient
             var last = offset + size == length;
             var chunkOffset = offset;
             var operation = $"POST upload/v1beta/files ({(last ? "upload, finalize" : "upload")} at {chunkOffset})";
-            var file = await SendAsync(operation, _retry, () =>
-                {
-                    var request = new HttpRequestMessage(HttpMethod.Post, sessionUrl) { Content = new ReadOnlyMemoryContent(chunk.AsMemory(0, size)) };
-                    request.Headers.Add("X-Goog-Upload-Command", last ? "upload, finalize" : "upload");
-                    request.Headers.Add("X-Goog-Upload-Offset", chunkOffset.ToString(CultureInfo.InvariantCulture));
-                    return request;
-                },
-                (response, token) => last ? ParseJsonAsync<GeminiFile?>(response, GeminiFile.Parse, token) : Task.FromResult<GeminiFile?>(null),
-                cancellationToken).ConfigureAwait(false);
+            GeminiFile? file;
+            try
+            {
+                file = await SendAsync(operation, _retry, () =>
+                    {
+                        var request = new HttpRequestMessage(HttpMethod.Post, sessionUrl) { Content = new ReadOnlyMemoryContent(chunk.AsMemory(0, size)) };
+                        request.Headers.Add("X-Goog-Upload-Command", last ? "upload, finalize" : "upload");
+                        request.Headers.Add("X-Goog-Upload-Offset", chunkOffset.ToString(CultureInfo.InvariantCulture));
+                        return request;
+                    },
+                    (response, token) => last ? ParseJsonAsync<GeminiFile?>(response, GeminiFile.Parse, token) : Task.FromResult<GeminiFile?>(null),
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (GeminiApiException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A reply lost after the service took the chunk makes the resent chunk's offset wrong. The resumable
+                // protocol says how to go on: ask the session how much it holds; if it has this chunk, carry on.
+                var (received, finalized) = await QueryUploadAsync(sessionUrl, cancellationToken).ConfigureAwait(false);
+                if (received != chunkOffset + size || (last && finalized is null)) throw;
+                file = finalized;
+            }
 
             offset += size;
             progress?.Report(offset);
             if (last) return file ?? throw InvalidResponse(operation, "The finalized upload returned no file.");
         }
+    }
+
+    /// <summary>The resumable session's state (<c>query</c>): the bytes it holds, and the file once finalized.</summary>
+    private async Task<(long Received, GeminiFile? File)> QueryUploadAsync(Uri sessionUrl, CancellationToken cancellationToken)
+    {
+        const string operation = "POST upload/v1beta/files (query)";
+        return await SendAsync(operation, _retry, () =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, sessionUrl);
+                request.Headers.Add("X-Goog-Upload-Command", "query");
+                return request;
+            },
+            async (response, token) =>
+            {
+                if (!response.Headers.TryGetValues("X-Goog-Upload-Size-Received", out var values) ||
+                    !long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var received))
+                {
+                    throw InvalidResponse(operation, "The upload query response has no X-Goog-Upload-Size-Received header.");
+                }
+
+                var final = response.Headers.TryGetValues("X-Goog-Upload-Status", out var status) && status.FirstOrDefault() == "final";
+                return (received, final ? await ParseJsonAsync<GeminiFile?>(response, GeminiFile.Parse, token).ConfigureAwait(false) : null);
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Uri> StartUploadAsync(long length, string displayName, string mimeType, CancellationToken cancellationToken)

@@ -44,6 +44,23 @@ public sealed class GeminiFilesTests
         Assert.NotNull(file.ExpirationTime);
     }
 
+    [Theory]
+    [InlineData(20_000_000)] // the first of three chunks loses its reply
+    [InlineData(1_000)]      // the only chunk, the finalize, loses its reply
+    public async Task Upload_WhoseChunkReplyIsLost_AsksTheSessionHowMuchItHolds_AndGoesOn(int bytes)
+    {
+        await using var t = await GeminiTestContext.StartAsync();
+        var data = new byte[bytes];
+        new Random(11).NextBytes(data);
+        t.Fake.LoseUploadReplies = 1;
+
+        var file = await t.Client.UploadFileAsync(new MemoryStream(data), data.Length, "job-7");
+
+        Assert.Equal(data, t.Fake.UploadedFiles[file.Name]);
+        Assert.Single(t.Fake.UploadedFiles);
+        Assert.Contains(t.RequestsTo("upload_id="), r => r.Header("X-Goog-Upload-Command") == "query");
+    }
+
     [Fact]
     public async Task Upload_SmallFile_IsOneFinalizeAtOffsetZero()
     {
