@@ -13,6 +13,9 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
 {
     private readonly Dictionary<SemanticIndex, DocumentImporter> importers = [];
 
+    /// <summary>Files queued and then lost with a commit that failed (each commit failure is reported once).</summary>
+    protected int LostInCommits { get; private set; }
+
     /// <summary>The embedding provider of a new index; on an existing index it must match (or be omitted).</summary>
     [Parameter]
     public EmbeddingProviderKind Provider { get; set; }
@@ -72,14 +75,15 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
             queued = false;
         }
 
-        if (importer.CommitDue) WriteCommitted(index);
+        if (importer.CommitDue) LostInCommits += WriteCommitted(index);
         return queued;
     }
 
-    /// <summary>Commits the index's queued files and writes their results.</summary>
-    protected void WriteCommitted(SemanticIndex index)
+    /// <summary>Commits the index's queued files and writes their results; returns how many files a failed commit lost.</summary>
+    protected int WriteCommitted(SemanticIndex index)
     {
-        if (!importers.TryGetValue(index, out var importer)) return;
+        if (!importers.TryGetValue(index, out var importer)) return 0;
+        var queued = importer.QueuedCount;
         IReadOnlyList<ImportResult> results;
         try
         {
@@ -88,17 +92,15 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
         catch (SemanticCoreException ex)
         {
             WriteError(Errors.From(ex, index.DatabasePath));
-            return;
+            return queued;
         }
 
         foreach (var result in results) WriteResult(result);
+        return 0;
     }
 
-    /// <summary>Commits every index's queued files (at the end of the command).</summary>
-    protected void WriteAllCommitted()
-    {
-        foreach (var index in importers.Keys.ToList()) WriteCommitted(index);
-    }
+    /// <summary>Commits every index's queued files (at the end of the command); returns how many files failed commits lost.</summary>
+    protected int WriteAllCommitted() => importers.Keys.ToList().Sum(WriteCommitted);
 
     protected virtual void WriteResult(ImportResult result)
     {

@@ -60,7 +60,9 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
         {
             BatchJob job => job.Id,
             string text => text,
-            _ => (input.Properties["BatchJobId"] ?? input.Properties["Id"])?.Value?.ToString(),
+            // Another object names a job in BatchJobId; only a plain record (Import-Csv) is taken to mean one by its Id.
+            PSCustomObject => (input.Properties["BatchJobId"] ?? input.Properties["Id"])?.Value?.ToString(),
+            _ => input.Properties["BatchJobId"]?.Value?.ToString(),
         };
         return string.IsNullOrWhiteSpace(id) ? [] : [id];
     }

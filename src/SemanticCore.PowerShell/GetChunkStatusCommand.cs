@@ -96,6 +96,7 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
         SearchHit hit => filter with { Ids = Only(filter.Ids, hit.ChunkId) },
         BatchJob job => filter with { BatchJobId = filter.BatchJobId is null || filter.BatchJobId == job.Id ? job.Id : "" },
         ImportResult result => filter with { DocumentIds = [result.Id] },
+        SemanticDocument document => filter with { DocumentIds = [document.Id] },
         FileInfo file => filter with { DocumentPathMatches = path => string.Equals(path, file.FullName, StringComparison.Ordinal) },
         string path => filter with { DocumentPathMatches = DocumentPathMatcher([path]) },
         _ => null,

@@ -61,8 +61,10 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
 
         if (index is not null)
         {
-            if (!whatIf) WriteAllCommitted();
-            RemoveGone(index, folder, whatIf);
+            var lost = whatIf ? 0 : WriteAllCommitted() + LostInCommits;
+            failed += lost;
+            // Only when the imports were stored: a mirror whose commit failed removes nothing.
+            if (lost == 0) RemoveGone(index, folder, whatIf);
         }
 
         WriteProgress(new ProgressRecord(ProgressIds.Import, $"Mirroring {folder}", "Done") { RecordType = ProgressRecordType.Completed });

@@ -51,11 +51,13 @@ public sealed class PipelineEdgeTests(ModuleFixture module) : IDisposable
         var fromResult = ps.Run("Import-SemanticDocument kb/a.md -Database index.db | Get-ChunkStatus").AssertNoErrors();
         var fromFile = ps.Run("Get-ChildItem kb/a.md | Get-ChunkStatus -Database index.db").AssertNoErrors();
         var fromString = ps.Run("'kb/a.md' | Get-ChunkStatus -Database index.db").AssertNoErrors();
+        var fromDocument = ps.Run("Get-SemanticDocument a.md -Database index.db | Get-ChunkStatus").AssertNoErrors();
 
         Assert.Equal(3L, (int)total.BaseObject);
         Assert.Equal(3, fromResult.Output.Count);
         Assert.Equal(3, fromFile.Output.Count);
         Assert.Equal(3, fromString.Output.Count);
+        Assert.Equal(3, fromDocument.Output.Count);
     }
 
     [Fact]

@@ -80,6 +80,23 @@ public sealed class StopBatchJobTests(ModuleFixture module) : IDisposable
     }
 
     [Fact]
+    public async Task A_job_still_being_submitted_is_not_stopped_so_no_remote_job_is_left_unsynced()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var ps = Imported();
+        var keys = GeminiFake.KeyVariables();
+        gemini.Server.FailNextRequests("asyncBatchEmbedContent", 1, 503); // the create's outcome is unknown: the job stays Created
+        ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey -Force", keys);
+        var jobId = Db.Scalar<string>(Database, "SELECT id FROM batch_jobs");
+
+        var run = ps.Run($"Stop-BatchJob {jobId} -Database index.db -BatchApiKey $BatchKey -Confirm:$false", keys);
+
+        Assert.Equal("BatchStopFailed", Assert.Single(run.Errors).FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal("Created", Db.Scalar<string>(Database, "SELECT status FROM batch_jobs"));
+        Assert.Equal(10L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Submitted'"));
+    }
+
+    [Fact]
     public void A_Local_job_is_stopped_offline_and_its_chunks_flush_again()
     {
         dir.Write("kb/a.md", "# A\n\nOne.\n\n## B\n\nTwo.");

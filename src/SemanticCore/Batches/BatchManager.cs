@@ -124,8 +124,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         var recovered = new List<BatchJob>();
         foreach (var (jobId, createAttemptedAt) in BatchStore.StaleCreatedJobs(index.Connection, CreatedLease))
         {
-            // A flush killed mid-way left its input spool behind (with the documents' text): it is not needed again.
-            File.Delete(SpoolPath(jobId));
+            DeleteSpoolQuietly(jobId);
             progress?.Report(new OperationProgress($"Recovering batch job {jobId}", "Looking for the remote job"));
             BatchOperation? remote;
             try
@@ -241,7 +240,19 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             var remoteName = job.RemoteName ?? (await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false))?.Name;
             if (remoteName is null)
             {
-                await EndWithoutResultsAsync(job, BatchJobStatus.Cancelled, Reason, warnings, cancellationToken).ConfigureAwait(false);
+                // A flush may be creating it right now (its lease is fresh), or a create may not be listed yet:
+                // ending the job then would leave a paid remote job nobody syncs. Only an abandoned one is ended.
+                var now = DateTimeOffset.UtcNow;
+                var abandoned = job.UpdatedAt is { } lease && lease < (now - CreatedLease).UtcDateTime &&
+                                (job.SubmittedAt is not { } attempted || attempted < (now - UncertainCreateGrace).UtcDateTime);
+                if (!abandoned || !BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Cancelled,
+                        Reason + " Its chunks are Pending again.", leaseExpiredBefore: now - CreatedLease))
+                {
+                    throw new SemanticCoreException("BatchStopFailed", FailureKind.InvalidOperation,
+                        $"Batch job {jobId} is being submitted by a flush (or its create is not confirmed yet); it is unchanged. Run Stop-BatchJob again in a few minutes.");
+                }
+
+                await DeleteUploadsQuietlyAsync(jobId, cancellationToken).ConfigureAwait(false);
                 return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
             }
 
@@ -271,9 +282,13 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                     warnings.Add($"Batch job {jobId} finished before it could be stopped: its results were stored.");
                     await ApplyResultsAsync(job, remote, maxRetries, warnings, progress, cancellationToken).ConfigureAwait(false);
                     break;
-                case BatchState.Pending or BatchState.Running:
+                case BatchState.Pending or BatchState.Running or BatchState.Unknown when refused is null:
+                    // The service took the cancel and is still cancelling: the job ends at the next stop or sync.
+                    warnings.Add($"Batch job {jobId}: the cancel was accepted and the service is still cancelling it; run Stop-BatchJob or Sync-BatchJob again in a minute.");
+                    break;
+                case BatchState.Pending or BatchState.Running or BatchState.Unknown:
                     throw new SemanticCoreException("BatchStopFailed", FailureKind.ConnectionError,
-                        $"Batch job {jobId}: the service did not cancel it ({(refused is null ? "it is still " + remote.State : Describe(refused))}); it is unchanged. Run Stop-BatchJob again.", refused);
+                        $"Batch job {jobId}: the service did not cancel it ({Describe(refused!)}); it is unchanged. Run Stop-BatchJob again.", refused);
                 default:
                     if (remote?.ResponsesFileName is { } output)
                     {
@@ -506,6 +521,19 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         return known is not null
             ? new SemanticCoreException(known.ErrorId, known.Kind, $"{context}: {known.Message}", ex)
             : new SemanticCoreException(errorId, kind, $"{context}: {ex.Message}", ex);
+    }
+
+    /// <summary>A flush killed mid-way left its input spool behind (with the documents' text): it is not needed again.</summary>
+    private static void DeleteSpoolQuietly(string jobId)
+    {
+        try
+        {
+            File.Delete(SpoolPath(jobId));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Still open elsewhere (a very slow upload on Windows): the next recovery removes it.
+        }
     }
 
     /// <summary>Uploads of a job that never got a remote job (a flush killed before it recorded them); a failure waits for the next recovery.</summary>

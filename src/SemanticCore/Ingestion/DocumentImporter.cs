@@ -35,6 +35,9 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     private SqliteTransaction? shared;
     private long sharedSince;
 
+    /// <summary>Files queued and not committed yet.</summary>
+    public int QueuedCount => queued.Count;
+
     /// <summary>True when the queued files should be committed now (count or time).</summary>
     public bool CommitDue => queued.Count >= FilesPerTransaction || (shared is not null && Stopwatch.GetElapsedTime(sharedSince) >= TransactionTime);
 
@@ -160,8 +163,14 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             }
             catch (SqliteException ex)
             {
-                throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
-                    $"Could not store {results.Count} document(s) in the index '{index.DatabasePath}' ({string.Join(", ", results.Take(3).Select(r => r.Path))}{(results.Count > 3 ? ", ..." : "")}): {ex.Message}", ex);
+                var mapped = SqliteFailures.Map(ex, index.DatabasePath, "DatabaseWriteFailed");
+                throw new SemanticCoreException(mapped.ErrorId, mapped.Kind,
+                    $"Could not store {results.Count} document(s) ({string.Join(", ", results.Take(3).Select(r => r.Path))}{(results.Count > 3 ? ", ..." : "")}): {mapped.Message}", ex);
+            }
+            finally
+            {
+                // Committed or rolled back, the staged rows are gone with the transaction.
+                staged.Clear();
             }
         }
 

@@ -205,8 +205,7 @@ public static class ChunkRequeue
         }
         catch (SqliteException ex)
         {
-            throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
-                $"Could not requeue chunks in the index '{index.DatabasePath}': {ex.Message}", ex);
+            throw SqliteFailures.Map(ex, index.DatabasePath, "DatabaseWriteFailed");
         }
     }
 }

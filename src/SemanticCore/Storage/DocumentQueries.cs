@@ -54,7 +54,7 @@ public static class DocumentQueries
         {
             var path = reader.GetString(1);
             if (filter.PathMatches is { } matches && !matches(path)) continue;
-            if (filter.Missing && File.Exists(path)) continue;
+            if (filter.Missing && !SourceIsGone(path)) continue;
             yield return new SemanticDocument
             {
                 Id = reader.GetInt64(0),
@@ -75,6 +75,33 @@ public static class DocumentQueries
     }
 
     /// <summary>
+    /// Gone, not merely out of sight: the nearest folder above it that exists can be listed, and its listing
+    /// lacks the next step down. A file behind a folder this account can't read is not gone (its document
+    /// and paid vectors must not be removed because of a permission change).
+    /// </summary>
+    private static bool SourceIsGone(string path)
+    {
+        if (File.Exists(path)) return false;
+        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        try
+        {
+            var child = path;
+            for (var folder = Path.GetDirectoryName(path); folder is not null; child = folder, folder = Path.GetDirectoryName(folder))
+            {
+                if (!Directory.Exists(folder)) continue;
+                var name = Path.GetFileName(child);
+                return !Directory.EnumerateFileSystemEntries(folder).Any(entry => string.Equals(Path.GetFileName(entry), name, comparison));
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Removes a document with its chunks, their vectors and keyword entries (in one transaction). Chunks an
     /// active batch job holds are recorded as removed from it first, so its sync counts them as removed.
     /// Null when there is no such document.
@@ -88,8 +115,7 @@ public static class DocumentQueries
         }
         catch (SqliteException ex)
         {
-            throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
-                $"Could not remove document {documentId} from the index '{index.DatabasePath}': {ex.Message}", ex);
+            throw SqliteFailures.Map(ex, index.DatabasePath, "DatabaseWriteFailed");
         }
     }
 
