@@ -88,6 +88,8 @@ internal static class BatchTestSupport
         {
             Assert.Equal(batch.DisplayName, Db.Rows(database, $"SELECT id FROM batch_jobs WHERE remote_name = '{batch.Name}'").Single()[0]);
         }
+
+        Invariants.AssertHold(database);
     }
 
     /// <summary>

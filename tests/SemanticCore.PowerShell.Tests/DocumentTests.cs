@@ -70,6 +70,7 @@ public sealed class DocumentTests(ModuleFixture module) : IDisposable
         Assert.Equal(0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'zircon'"));
         Assert.Empty(ps.Run("Search-SemanticIndex zircon -Database index.db -Mode Keyword").AssertNoErrors().Output);
         Assert.Equal(2L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM documents"));
+        Invariants.AssertHold(Database);
     }
 
     [Fact]
@@ -122,6 +123,7 @@ public sealed class DocumentTests(ModuleFixture module) : IDisposable
         Assert.Equal(0L, synced.Long("UnknownKeys"));
         Assert.Equal(job.Long("Requests") - removedChunks, synced.Long("Succeeded"));
         Assert.Equal(0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status <> 'Ready'"));
+        Invariants.AssertHold(Database);
     }
 
     public void Dispose() => dir.Dispose();

@@ -39,6 +39,7 @@ public sealed class StopBatchJobTests(ModuleFixture module) : IDisposable
         Assert.Equal(10L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'"));
         Assert.Equal(retries, Db.Scalar<long>(Database, "SELECT SUM(retry_count) FROM chunks"));
         Assert.Contains("Stop-BatchJob", Db.Scalar<string>(Database, "SELECT MIN(error_message) FROM chunks"));
+        Invariants.AssertHold(Database);
     }
 
     [Fact]
@@ -56,6 +57,7 @@ public sealed class StopBatchJobTests(ModuleFixture module) : IDisposable
         Assert.Equal("Completed", run.Single().Text("Status"));
         Assert.Contains("finished before it could be stopped", Assert.Single(run.Warnings));
         Assert.Equal(10L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Ready'"));
+        Invariants.AssertHold(Database);
     }
 
     [Fact]
