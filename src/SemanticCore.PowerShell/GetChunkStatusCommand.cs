@@ -67,8 +67,7 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
         {
             if (FilterFor(InputObject.BaseObject, filter) is not { } narrowed)
             {
-                WriteError(Errors.Create("InputObjectNotSupported", ErrorCategory.InvalidArgument,
-                    $"Get-ChunkStatus can't tell which chunks a {InputObject.BaseObject.GetType().Name} names. Pipe chunks, search hits, batch jobs, import results, documents, files or paths.", InputObject));
+                WriteInputNotSupported(InputObject, "chunks", "chunks, search hits, batch jobs, import results, documents, files or paths");
                 return;
             }
 

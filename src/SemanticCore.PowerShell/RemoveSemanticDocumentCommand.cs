@@ -61,8 +61,7 @@ public sealed class RemoveSemanticDocumentCommand : SemanticCmdlet
         };
         if (id is null)
         {
-            WriteError(Errors.Create("InputObjectNotSupported", ErrorCategory.InvalidArgument,
-                $"Remove-SemanticDocument can't tell which document a {input.BaseObject.GetType().Name} names. Pipe documents (Get-SemanticDocument), import results or search hits, or use -Path.", input));
+            WriteInputNotSupported(input, "document", "documents (Get-SemanticDocument), import results or search hits, or use -Path");
             return null;
         }
 

@@ -58,8 +58,7 @@ public sealed class ResetChunkStatusCommand : SemanticCmdlet
         };
         if (filter is null)
         {
-            WriteError(Errors.Create("InputObjectNotSupported", ErrorCategory.InvalidArgument,
-                $"Reset-ChunkStatus can't tell which chunk a {InputObject!.BaseObject.GetType().Name} names. Pipe chunks (Get-ChunkStatus) or search hits, or use -Id.", InputObject));
+            WriteInputNotSupported(InputObject!, "chunk", "chunks (Get-ChunkStatus) or search hits, or use -Id");
             return;
         }
 

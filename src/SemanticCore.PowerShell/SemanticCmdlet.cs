@@ -125,6 +125,13 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         return path => matchers.Any(match => match(path));
     }
 
+    /// <summary>A piped object this command can't use: an error for that object alone, and the pipeline goes on.</summary>
+    /// <param name="names">What the command looks for in it ("chunks", "document").</param>
+    /// <param name="accepted">What to pipe instead, as the sentence's end.</param>
+    protected void WriteInputNotSupported(PSObject input, string names, string accepted) =>
+        WriteError(Errors.Create("InputObjectNotSupported", ErrorCategory.InvalidArgument,
+            $"{MyInvocation.MyCommand.Name} can't tell which {names} a {input.BaseObject.GetType().Name} names. Pipe {accepted}.", input));
+
     /// <summary>The Write-Progress activity id of this command; nested steps use the next id, as its child.</summary>
     protected virtual int ProgressId => ProgressIds.Import;
 
@@ -194,7 +201,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
 
     /// <summary>The key to use: the parameter, else the session keyring (Set-SemanticKeyring), else the environment.</summary>
     /// <exception cref="SemanticCoreException">InvalidApiKeyFormat: a key with whitespace, control or non-ASCII characters (the message never shows it).</exception>
-    protected static ApiKey? ResolveKey(KeyKind kind, SecureString? given)
+    internal static ApiKey? ResolveKey(KeyKind kind, SecureString? given)
     {
         try
         {

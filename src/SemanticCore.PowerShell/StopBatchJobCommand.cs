@@ -63,8 +63,7 @@ public sealed class StopBatchJobCommand : BatchCmdlet
             case BatchJob job: return [job.Id];
             case string text: return [text];
             default:
-                WriteError(Errors.Create("InputObjectNotSupported", ErrorCategory.InvalidArgument,
-                    $"Stop-BatchJob can't tell which job a {input.BaseObject.GetType().Name} names. Pipe batch jobs (Get-BatchJob) or job ids.", input));
+                WriteInputNotSupported(input, "job", "batch jobs (Get-BatchJob) or job ids");
                 return null;
         }
     }

@@ -75,9 +75,10 @@ internal static class KeyringEntries
             string? fingerprint;
             try
             {
-                fingerprint = (Keyring.FromSecureString(SessionKeyring.Get(kind)) ?? Keyring.FromEnvironment(kind))?.Fingerprint;
+                // The key a command given no key parameter would use, resolved as commands resolve it.
+                fingerprint = SemanticCmdlet.ResolveKey(kind, null)?.Fingerprint;
             }
-            catch (ArgumentException)
+            catch (SemanticCoreException)
             {
                 fingerprint = "(malformed)";
             }
