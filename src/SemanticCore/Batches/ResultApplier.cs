@@ -102,12 +102,14 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
 
     private void Classify(long chunkId)
     {
-        // A chunk of this job that is already settled was applied by another sync (or an earlier run), and one
-        // removed while the job held it is counted by the job's Removed: neither is an oddity of the output, and
-        // leaving them out keeps the counts the same however many syncs ran.
+        // A chunk of this job that is already settled was applied by another sync (or an earlier run), one
+        // removed while the job held it is counted by the job's Removed, and one that left the job since (retried
+        // and claimed by a later job, or deleted) was counted when it was settled: none is an oddity of the output,
+        // and leaving them out keeps the counts the same however many syncs ran.
         var known = (long)Sql.Scalar(index.Connection, """
             SELECT EXISTS (SELECT 1 FROM chunks WHERE id = $chunk AND batch_job_id = $job)
                 OR EXISTS (SELECT 1 FROM batch_job_removed_chunks WHERE chunk_id = $chunk AND batch_job_id = $job)
+                OR EXISTS (SELECT 1 FROM batch_job_former_chunks WHERE chunk_id = $chunk AND batch_job_id = $job)
             """, ("$chunk", chunkId), ("$job", jobId))!;
         if (known == 0) unknown++;
     }

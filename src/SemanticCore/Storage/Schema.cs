@@ -24,6 +24,8 @@ internal static class Schema
         new(2, "Keyword index (FTS5) and the vector data version", new Version(0, 1, 0), PlanVersion2),
         // Additive: older modules never read the new table (they count a removed chunk's result as an unknown key).
         new(3, "Chunks removed from active batch jobs", new Version(0, 1, 0), PlanVersion3),
+        // Additive: older modules never read the new table, and the triggers that fill it work under any writer.
+        new(4, "Chunks that left active batch jobs", new Version(0, 1, 0), PlanVersion4),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;
@@ -258,6 +260,50 @@ internal static class Schema
                     removed_at   TEXT NOT NULL,
                     PRIMARY KEY (batch_job_id, chunk_id)
                 ) WITHOUT ROWID
+                """);
+        }
+    }
+
+    /// <summary>
+    /// Version 4: <c>batch_job_former_chunks</c> remembers every chunk that left an active job (claimed by a
+    /// later job after a retry, or deleted), so a sync resumed after such a move still knows the chunk was
+    /// the job's own and never counts its result as an unknown key. Triggers fill it, whichever program
+    /// moves or deletes the chunk.
+    /// </summary>
+    private static IEnumerable<MigrationStep> PlanVersion4(SqliteConnection connection)
+    {
+        const int v = 4;
+        if (!SchemaInspector.Tables(connection).Contains("batch_job_former_chunks"))
+        {
+            yield return new(v, "Create table batch_job_former_chunks", """
+                CREATE TABLE batch_job_former_chunks (
+                    batch_job_id TEXT NOT NULL REFERENCES batch_jobs(id) ON DELETE CASCADE,
+                    chunk_id     INTEGER NOT NULL,
+                    PRIMARY KEY (batch_job_id, chunk_id)
+                ) WITHOUT ROWID
+                """);
+        }
+
+        const string recordOld = """
+            INSERT OR IGNORE INTO batch_job_former_chunks (batch_job_id, chunk_id)
+            SELECT id, old.id FROM batch_jobs WHERE id = old.batch_job_id AND status IN ('Created', 'Submitted', 'Running');
+            """;
+        var triggers = SchemaInspector.Triggers(connection);
+        if (!triggers.Contains("tr_chunks_leave_job"))
+        {
+            yield return new(v, "Create trigger tr_chunks_leave_job", $"""
+                CREATE TRIGGER tr_chunks_leave_job AFTER UPDATE OF batch_job_id ON chunks
+                WHEN old.batch_job_id IS NOT NULL AND old.batch_job_id IS NOT new.batch_job_id
+                BEGIN {recordOld} END
+                """);
+        }
+
+        if (!triggers.Contains("tr_chunks_delete_from_job"))
+        {
+            yield return new(v, "Create trigger tr_chunks_delete_from_job", $"""
+                CREATE TRIGGER tr_chunks_delete_from_job AFTER DELETE ON chunks
+                WHEN old.batch_job_id IS NOT NULL
+                BEGIN {recordOld} END
                 """);
         }
     }

@@ -50,6 +50,41 @@ public sealed class ApplyEquivalenceTests : IDisposable
         AssertSame(once, again);
     }
 
+    [Fact]
+    public async Task A_sync_cut_off_mid_apply_and_resumed_after_a_flush_took_its_retried_chunks_counts_what_one_sync_would()
+    {
+        // Two groups: the first is stored, then the sync is stopped (as by a kill) before the second.
+        var (flushed, jobId, keys) = await FlushedIndexAsync(chunks: BatchManager.LinesPerTransaction + 2_500);
+        var lines = OutputLines(keys).OrderBy(_ => random.Next()).ToList();
+        var expected = Reference(keys, lines).Job;
+        var database = Path.Combine(folder, "resumed.db");
+        File.Copy(flushed, database);
+        var output = Path.Combine(folder, "resumed.output.jsonl");
+        await File.WriteAllLinesAsync(output, lines);
+
+        using (var index = SemanticIndex.Open(database, createIfMissing: false))
+        {
+            var manager = new BatchManager(index, new FileBatchService(folder, output));
+            using var stop = new CancellationTokenSource();
+            var firstGroupStored = new Progress(p => { if (p.Status.StartsWith("Storing results", StringComparison.Ordinal)) stop.Cancel(); });
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.SyncAsync(jobId, MaxRetries, firstGroupStored, stop.Token));
+            var retriedSoFar = Ids(index.Connection, "SELECT id FROM chunks WHERE batch_job_id = $job AND embedding_status = 'Pending'", jobId);
+            Assert.NotEmpty(retriedSoFar);
+
+            // The next flush takes the chunks the first group put back, before the sync is run again.
+            var flush = await manager.FlushAsync(1, force: true, maxBatchSize: keys.Count, null, CancellationToken.None);
+            Assert.Equal(retriedSoFar.Count, Assert.Single(flush.Jobs).Requests);
+        }
+
+        Assert.Equal(expected, (await SyncAgainAsync(database, jobId, lines)).Job);
+    }
+
+    /// <summary>Reports synchronously, so the test acts at the moment the report is made.</summary>
+    private sealed class Progress(Action<OperationProgress> report) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value) => report(value);
+    }
+
     /// <summary>What every key's line is: by key, so shuffled and ordered files hold the same lines.</summary>
     private static List<string> OutputLines(IReadOnlyList<long> keys)
     {
