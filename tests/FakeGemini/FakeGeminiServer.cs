@@ -212,7 +212,8 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
 
             if (TakeInjectedFailure(request) is { } injected) throw injected;
             if (!IsAuthorized(request)) throw FakeApiError.InvalidApiKey();
-            await RouteAsync(context, body);
+            if (TakeHold(request) is { } hold) await RouteHeldAsync(context, body, hold, aborted.Token);
+            else await RouteAsync(context, body);
         }
         catch (FakeApiError error)
         {

@@ -497,6 +497,28 @@ public sealed partial class BatchLifecycleTests(ModuleFixture module) : IDisposa
     }
 
     [Fact]
+    public async Task Remote_files_whose_delete_failed_are_deleted_by_the_next_sync()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var ps = ImportPending(documents: 1, sections: 4);
+        var keys = GeminiFake.KeyVariables();
+        ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors();
+        gemini.Server.Complete(Assert.Single(gemini.Server.Batches).Name);
+        gemini.Server.FailNextRequests("/files/", count: 1, status: 403, after: 1); // the download passes, the first delete is refused
+
+        var synced = ps.Run("Sync-BatchJob -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors();
+
+        Assert.Equal("Completed", synced.Single().Text("Status"));
+        Assert.Contains("could not delete its remote files", Assert.Single(synced.Warnings), StringComparison.Ordinal);
+        Assert.Equal(2, gemini.Server.Files.Count); // the input and the output, still counting against the project's storage
+
+        ps.Run("Sync-BatchJob -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors();
+
+        Assert.Empty(gemini.Server.Files);
+        Assert.Equal(0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM batch_jobs WHERE remote_files_left <> 0"));
+    }
+
+    [Fact]
     public async Task Wait_counts_down_each_second_and_says_what_each_job_is_doing()
     {
         await using var gemini = await GeminiFake.StartAsync();

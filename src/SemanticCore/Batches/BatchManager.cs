@@ -152,14 +152,16 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                 var released = BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
                     "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.",
                     leaseExpiredBefore: DateTimeOffset.UtcNow - CreatedLease);
-                if (released)
-                {
-                    if (job?.InputFile is { } input) await DeleteQuietlyAsync(input, [], cancellationToken).ConfigureAwait(false);
-                    await DeleteUploadsQuietlyAsync(jobId, cancellationToken).ConfigureAwait(false);
-                }
+                if (released) await DeleteRemoteFilesAsync(jobId, job?.InputFile, null, [], cancellationToken).ConfigureAwait(false);
             }
 
             recovered.Add(BatchStore.Find(index, jobId)!);
+        }
+
+        // Ended jobs whose files are still at the service (their process died right after storing the results, or the delete failed).
+        foreach (var (jobId, inputFile, outputFile) in BatchStore.JobsWithRemoteFilesLeft(index.Connection))
+        {
+            await DeleteRemoteFilesAsync(jobId, inputFile, outputFile, [], cancellationToken).ConfigureAwait(false);
         }
 
         return recovered;
@@ -252,7 +254,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                         $"Batch job {jobId} is being submitted by a flush (or its create is not confirmed yet); it is unchanged. Run Stop-BatchJob again in a few minutes.");
                 }
 
-                await DeleteUploadsQuietlyAsync(jobId, cancellationToken).ConfigureAwait(false);
+                await DeleteRemoteFilesAsync(jobId, job.InputFile, null, warnings, cancellationToken).ConfigureAwait(false);
                 return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
             }
 
@@ -295,10 +297,9 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                         // Results the service produced before it stopped are paid for: keep them.
                         var applier = new ResultApplier(index, jobId, maxRetries);
                         await ApplyLinesAsync(job, output, applier, progress, cancellationToken).ConfigureAwait(false);
-                        await DeleteQuietlyAsync(output, warnings, cancellationToken).ConfigureAwait(false);
                     }
 
-                    await EndWithoutResultsAsync(job, BatchJobStatus.Cancelled, Reason, warnings, cancellationToken).ConfigureAwait(false);
+                    await EndWithoutResultsAsync(job, BatchJobStatus.Cancelled, Reason, warnings, cancellationToken, outputFile: remote?.ResponsesFileName).ConfigureAwait(false);
                     break;
             }
         }
@@ -342,7 +343,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             if (!BatchStore.RenewLease(index.Connection, jobId))
             {
                 // Its lease ran out during a very long upload and another process released its chunks: never create it now.
-                await DeleteQuietlyAsync(inputFile, [], CancellationToken.None).ConfigureAwait(false);
+                await DeleteRemoteFilesAsync(jobId, inputFile, null, [], CancellationToken.None).ConfigureAwait(false);
                 throw new SemanticCoreException("BatchJobRecovered", FailureKind.InvalidOperation,
                     $"Batch job {jobId} was recovered by another process while it was being uploaded; it was not created.");
             }
@@ -355,8 +356,9 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             }
             catch (Exception ex) when (service.CreateCertainlyFailed(ex) && ex is not OperationCanceledException)
             {
-                await DeleteQuietlyAsync(inputFile, [], CancellationToken.None).ConfigureAwait(false);
-                throw Release(jobId, "Creating the remote batch job failed", ex);
+                var error = Release(jobId, "Creating the remote batch job failed", ex);
+                await DeleteRemoteFilesAsync(jobId, inputFile, null, [], CancellationToken.None).ConfigureAwait(false);
+                throw error;
             }
             catch (Exception ex)
             {
@@ -407,13 +409,10 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         var applier = new ResultApplier(index, job.Id, maxRetries);
         if (remote.ResponsesFileName is { } output) await ApplyLinesAsync(job, output, applier, progress, cancellationToken).ConfigureAwait(false);
         applier.ApplyMissing();
-        if (BatchStore.Finish(index.Connection, job.Id, remote.ResponsesFileName, applier.Stats(job.EstimatedTokens)))
+        if (BatchStore.Finish(index.Connection, job.Id, job.InputFile ?? remote.InputFileName, remote.ResponsesFileName, applier.Stats(job.EstimatedTokens)))
         {
             // The results are stored: the remote copies are no longer needed (and count against the project's quota).
-            foreach (var file in new[] { job.InputFile ?? remote.InputFileName, remote.ResponsesFileName })
-            {
-                if (file is not null) await DeleteQuietlyAsync(file, warnings, cancellationToken).ConfigureAwait(false);
-            }
+            await DeleteRemoteFilesAsync(job.Id, job.InputFile ?? remote.InputFileName, remote.ResponsesFileName, warnings, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -505,12 +504,13 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     }
 
     /// <param name="maxRetries">Given when the remote job ended without results: its chunks count a retry.</param>
-    private async Task EndWithoutResultsAsync(BatchJob job, BatchJobStatus status, string reason, List<string> warnings, CancellationToken cancellationToken, int? maxRetries = null)
+    private async Task EndWithoutResultsAsync(BatchJob job, BatchJobStatus status, string reason, List<string> warnings, CancellationToken cancellationToken,
+        int? maxRetries = null, string? outputFile = null)
     {
         var suffix = maxRetries is null ? " Its chunks are Pending again." : " Its chunks are Pending again (a retry counted), or Failed past the retry budget.";
-        if (BatchStore.EndWithoutResults(index.Connection, job.Id, status, reason + suffix, maxRetries: maxRetries) && job.InputFile is { } input)
+        if (BatchStore.EndWithoutResults(index.Connection, job.Id, status, reason + suffix, maxRetries: maxRetries, outputFile: outputFile))
         {
-            await DeleteQuietlyAsync(input, warnings, cancellationToken).ConfigureAwait(false);
+            await DeleteRemoteFilesAsync(job.Id, job.InputFile, outputFile, warnings, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -537,27 +537,23 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     }
 
     /// <summary>Uploads of a job that never got a remote job (a flush killed before it recorded them); a failure waits for the next recovery.</summary>
-    private async Task DeleteUploadsQuietlyAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes an ended job's remote files (they count against the project's storage for 48 hours), then clears
+    /// the job's mark; a failure keeps the mark, and the next flush or sync tries again. Without a recorded input
+    /// name (a flush that died during its upload), the upload is found by its display name, the job id.
+    /// </summary>
+    private async Task DeleteRemoteFilesAsync(string jobId, string? inputFile, string? outputFile, List<string> warnings, CancellationToken cancellationToken)
     {
         try
         {
-            await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
+            if (inputFile is null) await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
+            else await service.DeleteFileAsync(inputFile, cancellationToken).ConfigureAwait(false);
+            if (outputFile is not null) await service.DeleteFileAsync(outputFile, cancellationToken).ConfigureAwait(false);
+            BatchStore.MarkRemoteFilesDeleted(index.Connection, jobId);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Best effort: the service deletes uploaded files after 48 hours anyway.
-        }
-    }
-
-    private async Task DeleteQuietlyAsync(string file, List<string> warnings, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await service.DeleteFileAsync(file, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            warnings.Add($"Could not delete the remote file {file}: {Describe(ex)}");
+            warnings.Add($"Batch job {jobId}: could not delete its remote files ({Describe(ex)}); the next flush or sync tries again.");
         }
     }
 

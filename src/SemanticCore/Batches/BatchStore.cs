@@ -133,14 +133,15 @@ internal static class BatchStore
     /// it): two processes doing it give one outcome. Returns false when the job had already ended or was renewed.
     /// </summary>
     public static bool EndWithoutResults(SqliteConnection connection, string jobId, BatchJobStatus status, string reason,
-        DateTimeOffset? leaseExpiredBefore = null, int? maxRetries = null)
+        DateTimeOffset? leaseExpiredBefore = null, int? maxRetries = null, string? outputFile = null)
     {
         using var transaction = connection.BeginTransaction();
         var now = Timestamps.Now();
         var ended = Sql.Execute(connection, """
-            UPDATE batch_jobs SET status = $status, error_message = $reason, completed_at = $now, updated_at = $now
+            UPDATE batch_jobs SET status = $status, error_message = $reason, output_file = COALESCE($output, output_file),
+                remote_files_left = 1, completed_at = $now, updated_at = $now
             WHERE id = $id AND status IN ('Created', 'Submitted', 'Running') AND ($cutoff IS NULL OR updated_at < $cutoff)
-            """, ("$status", status.ToString()), ("$reason", reason), ("$now", now), ("$id", jobId),
+            """, ("$status", status.ToString()), ("$reason", reason), ("$output", outputFile), ("$now", now), ("$id", jobId),
             ("$cutoff", leaseExpiredBefore is { } cutoff ? Timestamps.ToText(cutoff) : null)) == 1;
         if (ended)
         {
@@ -169,15 +170,29 @@ internal static class BatchStore
     }
 
     /// <summary>Sets the final status from the counters (Completed, CompletedWithErrors, or Failed when nothing succeeded); false when already final.</summary>
-    public static bool Finish(SqliteConnection connection, string jobId, string? outputFile, SyncStats stats) =>
+    public static bool Finish(SqliteConnection connection, string jobId, string? inputFile, string? outputFile, SyncStats stats) =>
         Sql.Execute(connection, """
             UPDATE batch_jobs SET
                 status = CASE WHEN succeeded_count = 0 AND request_count > 0 THEN 'Failed'
                               WHEN failed_count + retried_count = 0 THEN 'Completed'
                               ELSE 'CompletedWithErrors' END,
-                output_file = $output, stats = $stats, completed_at = $now, updated_at = $now
+                input_file = COALESCE(input_file, $input), output_file = $output, stats = $stats, remote_files_left = 1, completed_at = $now, updated_at = $now
             WHERE id = $id AND status IN ('Submitted', 'Running')
-            """, ("$output", outputFile), ("$stats", stats.ToJson()), ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
+            """, ("$input", inputFile), ("$output", outputFile), ("$stats", stats.ToJson()), ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
+
+    /// <summary>Ended jobs whose remote input and output files may still exist (their deletion failed or never ran).</summary>
+    public static List<(string Id, string? InputFile, string? OutputFile)> JobsWithRemoteFilesLeft(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, input_file, output_file FROM batch_jobs WHERE remote_files_left = 1 ORDER BY created_at, id";
+        using var reader = command.ExecuteReader();
+        var jobs = new List<(string, string?, string?)>();
+        while (reader.Read()) jobs.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        return jobs;
+    }
+
+    public static void MarkRemoteFilesDeleted(SqliteConnection connection, string jobId) =>
+        Sql.Execute(connection, "UPDATE batch_jobs SET remote_files_left = 0 WHERE id = $id", ("$id", jobId));
 
     public static BatchJob? Find(SemanticIndex index, string jobId) => Query(index, "WHERE id = $id", ("$id", jobId)).FirstOrDefault();
 

@@ -25,7 +25,7 @@ internal static class Schema
         // Additive: older modules never read the new table (they count a removed chunk's result as an unknown key).
         new(3, "Chunks removed from active batch jobs", new Version(0, 1, 0), PlanVersion3),
         // Additive: older modules never read the new table, and the triggers that fill it work under any writer.
-        new(4, "Chunks that left active batch jobs", new Version(0, 1, 0), PlanVersion4),
+        new(4, "Chunks that left active batch jobs; remote files left to delete", new Version(0, 1, 0), PlanVersion4),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;
@@ -268,7 +268,9 @@ internal static class Schema
     /// Version 4: <c>batch_job_former_chunks</c> remembers every chunk that left an active job (claimed by a
     /// later job after a retry, or deleted), so a sync resumed after such a move still knows the chunk was
     /// the job's own and never counts its result as an unknown key. Triggers fill it, whichever program
-    /// moves or deletes the chunk.
+    /// moves or deletes the chunk. <c>batch_jobs.remote_files_left</c> marks an ended job whose remote input
+    /// and output files are not deleted yet (a process killed right after storing the results), so the next
+    /// flush or sync deletes them.
     /// </summary>
     private static IEnumerable<MigrationStep> PlanVersion4(SqliteConnection connection)
     {
@@ -282,6 +284,12 @@ internal static class Schema
                     PRIMARY KEY (batch_job_id, chunk_id)
                 ) WITHOUT ROWID
                 """);
+        }
+
+        if (!SchemaInspector.Columns(connection, "batch_jobs").Contains("remote_files_left"))
+        {
+            yield return new(v, "Add column batch_jobs.remote_files_left",
+                "ALTER TABLE batch_jobs ADD COLUMN remote_files_left INTEGER NOT NULL DEFAULT 0");
         }
 
         const string recordOld = """

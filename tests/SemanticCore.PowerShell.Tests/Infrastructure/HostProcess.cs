@@ -15,7 +15,10 @@ public static class HostProcess
     }
 
     /// <summary>Starts the host without waiting: the caller reads its output and waits for it.</summary>
-    public static Process Start(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string?>(), args);
+
+    /// <summary>Starts the host with these environment variables set (or removed, when null).</summary>
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var hostDll = Directory.GetFiles(Path.Combine(ModuleFixture.RepoRoot, "src", "SemanticCore.Host", "bin"), "SemanticCore.Host.dll", SearchOption.AllDirectories)
             .OrderByDescending(File.GetLastWriteTimeUtc).First();
@@ -25,6 +28,12 @@ public static class HostProcess
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment.Remove("SEMANTICCORE_DATABASE");
         start.Environment["NO_COLOR"] = "1"; // plain text, as the assertions read it
+        foreach (var (name, value) in environment)
+        {
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        }
+
         return Process.Start(start)!;
     }
 }
