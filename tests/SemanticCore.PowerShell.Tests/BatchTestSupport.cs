@@ -151,13 +151,16 @@ internal sealed class HostRace(string workingDirectory, Uri geminiEndpoint)
     public sealed record Run(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>Runs <paramref name="command"/> in each of <paramref name="count"/> host processes at once.</summary>
-    public IReadOnlyList<Run> RunTogether(string command, int count = 2)
+    public IReadOnlyList<Run> RunTogether(string command, int count = 2) => RunTogether(Enumerable.Repeat(command, count).ToList());
+
+    /// <summary>Runs each command in its own host process, all at once.</summary>
+    public IReadOnlyList<Run> RunTogether(IReadOnlyList<string> commands, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? guard = null)
     {
         var go = Path.Combine(workingDirectory, $"go-{Guid.NewGuid():N}");
         var processes = new List<(Process Process, Task<string> Stdout, Task<string> Stderr, string Ready)>();
         try
         {
-            for (var i = 0; i < count; i++)
+            foreach (var command in commands)
             {
                 var ready = Path.Combine(workingDirectory, $"ready-{Guid.NewGuid():N}");
                 var script = $"[System.IO.File]::WriteAllText('{ready}', 'ready'); " +
@@ -177,6 +180,7 @@ internal sealed class HostRace(string workingDirectory, Uri geminiEndpoint)
                 start.Environment.Remove("GOOGLE_API_KEY");
                 start.Environment["SEMANTICCORE_GEMINI_ENDPOINT"] = geminiEndpoint.ToString();
                 start.Environment["GEMINI_BATCH_API_KEY"] = GeminiFake.BatchKey;
+                foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
                 var process = Process.Start(start)!;
                 processes.Add((process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync(), ready));
             }
@@ -188,7 +192,7 @@ internal sealed class HostRace(string workingDirectory, Uri geminiEndpoint)
             var runs = new List<Run>();
             foreach (var (process, stdout, stderr, _) in processes)
             {
-                Assert.True(process.WaitForExit(BatchTestSupport.HangGuard), "A host process did not finish");
+                Assert.True(process.WaitForExit(guard ?? BatchTestSupport.HangGuard), "A host process did not finish");
                 runs.Add(new Run(process.ExitCode, stdout.Result, stderr.Result));
             }
 

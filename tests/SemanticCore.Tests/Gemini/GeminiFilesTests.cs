@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SemanticCore.Gemini;
@@ -59,6 +60,24 @@ public sealed class GeminiFilesTests
         Assert.Equal(data, t.Fake.UploadedFiles[file.Name]);
         Assert.Single(t.Fake.UploadedFiles);
         Assert.Contains(t.RequestsTo("upload_id="), r => r.Header("X-Goog-Upload-Command") == "query");
+    }
+
+    [Fact]
+    public async Task Upload_WhoseChunkGetsNoAnswer_TimesOutWithinTheRequestTimeout_AndGoesOn()
+    {
+        await using var t = await GeminiTestContext.StartAsync();
+        var client = t.CreateClient(t.Options with { UploadChunkBytes = 256 * 1024, RequestTimeout = TimeSpan.FromSeconds(1) });
+        var data = new byte[600_000];
+        new Random(5).NextBytes(data);
+        // The second chunk reaches a service that never answers it (a stalled proxy): the attempt must not wait forever.
+        var stalled = t.Fake.Hold((method, target) => method == "POST" && target.Contains("upload_id=", StringComparison.Ordinal), skip: 1);
+
+        var file = await client.UploadFileAsync(new MemoryStream(data), data.Length, "job-9").WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(stalled.Arrived.IsCompleted);
+        Assert.Equal(data, t.Fake.UploadedFiles[file.Name]);
+        // The unanswered chunk was sent again, at the same offset, after its attempt timed out.
+        Assert.Equal(2, t.RequestsTo("upload_id=").Count(r => r.Header("X-Goog-Upload-Offset") == (256 * 1024).ToString(CultureInfo.InvariantCulture)));
     }
 
     [Fact]
