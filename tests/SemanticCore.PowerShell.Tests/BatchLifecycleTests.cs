@@ -497,6 +497,26 @@ public sealed partial class BatchLifecycleTests(ModuleFixture module) : IDisposa
     }
 
     [Fact]
+    public async Task A_job_whose_chunks_were_all_removed_right_after_the_claim_is_dropped_without_sending_an_empty_input()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var ps = ImportPending(documents: 1, sections: 4);
+        var keys = GeminiFake.KeyVariables();
+        // A re-import in another process removes every chunk the moment the flush has claimed it (found by the concurrency suite).
+        Db.Execute(Database, """
+            CREATE TRIGGER test_remove_on_claim AFTER UPDATE OF embedding_status ON chunks WHEN new.embedding_status = 'Submitted'
+            BEGIN DELETE FROM chunks WHERE id = new.id; END
+            """);
+
+        var flushed = ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors();
+
+        Assert.Empty(flushed.Output);
+        Assert.Empty(gemini.Server.Requests);
+        Assert.Equal(0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM batch_jobs"));
+        Invariants.AssertHold(Database);
+    }
+
+    [Fact]
     public async Task Remote_files_whose_delete_failed_are_deleted_by_the_next_sync()
     {
         await using var gemini = await GeminiFake.StartAsync();

@@ -100,7 +100,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             if (BatchStore.CreateAndClaim(index.Connection, jobId, index.Settings, maxBatchSize) == 0) break;
             try
             {
-                jobs.Add(await SubmitAsync(jobId, progress, cancellationToken).ConfigureAwait(false));
+                if (await SubmitAsync(jobId, progress, cancellationToken).ConfigureAwait(false) is { } job) jobs.Add(job);
             }
             catch (SemanticCoreException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -314,7 +314,8 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     /// <summary>Where a flush writes a job's input before the upload; named by the job, so recovery finds a killed flush's file.</summary>
     private static string SpoolPath(string jobId) => Path.Combine(Path.GetTempPath(), $"semanticcore-{jobId}.jsonl");
 
-    private async Task<BatchJob> SubmitAsync(string jobId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Uploads and creates a claimed job; null when an import removed all its chunks after the claim (nothing to send).</summary>
+    private async Task<BatchJob?> SubmitAsync(string jobId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var activity = $"Submitting batch job {jobId}";
         var file = SpoolPath(jobId);
@@ -322,6 +323,8 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         try
         {
             var (lines, tokens) = WriteInput(jobId, file, activity, progress);
+            // The service refuses an input without requests; a job that never existed remotely can just go.
+            if (lines == 0 && BatchStore.DiscardEmpty(index.Connection, jobId)) return null;
             BatchStore.RecordInput(index.Connection, jobId, null, tokens);
 
             var size = new FileInfo(file).Length;

@@ -69,6 +69,13 @@ internal static class BatchStore
         return claimed;
     }
 
+    /// <summary>Deletes a Created job that holds no chunk any more (all removed by a re-import after the claim); false when it holds one.</summary>
+    public static bool DiscardEmpty(SqliteConnection connection, string jobId) =>
+        Sql.Execute(connection, """
+            DELETE FROM batch_jobs WHERE id = $id AND status = 'Created'
+                AND NOT EXISTS (SELECT 1 FROM chunks WHERE batch_job_id = $id AND embedding_status = 'Submitted')
+            """, ("$id", jobId)) == 1;
+
     /// <summary>The claimed chunks of a job, in id order, with the text to send.</summary>
     public static IEnumerable<(long Id, string Text)> JobTexts(SqliteConnection connection, string jobId)
     {
