@@ -76,7 +76,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
             var stillActive = new List<BatchJob>();
             foreach (var jobId in waiting)
             {
-                if (SyncOne(manager, jobId) is not { } job) continue;
+                if (SyncOne(manager, jobId, named: ids is not null) is not { } job) continue;
                 if (job.IsActive && Wait) stillActive.Add(job);
                 else WriteObject(job);
             }
@@ -106,13 +106,17 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         }
     }
 
-    private BatchJob? SyncOne(BatchManager manager, string jobId)
+    private BatchJob? SyncOne(BatchManager manager, string jobId, bool named)
     {
         try
         {
             var result = Await(manager.SyncAsync(jobId, MaxRetries, Progress, Cancellation));
             foreach (var warning in result.Warnings) WriteWarning(warning);
             return result.Job;
+        }
+        catch (SemanticCoreException ex) when (!named && ex.ErrorId == "BatchJobNotFound")
+        {
+            // Listed a moment ago, then dropped by a flush whose chunks were all removed meanwhile: nothing to sync.
         }
         catch (SemanticCoreException ex)
         {
