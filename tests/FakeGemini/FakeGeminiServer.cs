@@ -212,7 +212,7 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
 
             if (TakeInjectedFailure(request) is { } injected) throw injected;
             if (!IsAuthorized(request)) throw FakeApiError.InvalidApiKey();
-            await RouteAsync(context, body);
+            await RouteWithFaultsAsync(context, body, aborted.Token); // Faults (FaultPlan) may act before, instead of or after the route
         }
         catch (FakeApiError error)
         {
