@@ -149,14 +149,21 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             else
             {
                 var job = BatchStore.Find(index, jobId);
-                var released = BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
+                try
+                {
+                    // Its uploads go first: once its chunks are released, nothing would ever look for them again.
+                    if (job?.InputFile is { } input) await service.DeleteFileAsync(input, cancellationToken).ConfigureAwait(false);
+                    await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    errors.Add(Known(ex, "BatchRecoveryFailed", FailureKind.ConnectionError, $"Batch job {jobId}: deleting what it uploaded failed, so it was left for the next flush or sync"));
+                    continue;
+                }
+
+                BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
                     "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.",
                     leaseExpiredBefore: DateTimeOffset.UtcNow - CreatedLease);
-                if (released)
-                {
-                    if (job?.InputFile is { } input) await DeleteQuietlyAsync(input, [], cancellationToken).ConfigureAwait(false);
-                    await DeleteUploadsQuietlyAsync(jobId, cancellationToken).ConfigureAwait(false);
-                }
             }
 
             recovered.Add(BatchStore.Find(index, jobId)!);
@@ -245,14 +252,16 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                 var now = DateTimeOffset.UtcNow;
                 var abandoned = job.UpdatedAt is { } lease && lease < (now - CreatedLease).UtcDateTime &&
                                 (job.SubmittedAt is not { } attempted || attempted < (now - UncertainCreateGrace).UtcDateTime);
-                if (!abandoned || !BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Cancelled,
-                        Reason + " Its chunks are Pending again.", leaseExpiredBefore: now - CreatedLease))
+                var busy = new SemanticCoreException("BatchStopFailed", FailureKind.InvalidOperation,
+                    $"Batch job {jobId} is being submitted by a flush (or its create is not confirmed yet); it is unchanged. Run Stop-BatchJob again in a few minutes.");
+                if (!abandoned) throw busy;
+                // Its uploads go first (a failure leaves the job unchanged): once it has ended, nothing would look for them again.
+                await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
+                if (!BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Cancelled, Reason + " Its chunks are Pending again.", leaseExpiredBefore: now - CreatedLease))
                 {
-                    throw new SemanticCoreException("BatchStopFailed", FailureKind.InvalidOperation,
-                        $"Batch job {jobId} is being submitted by a flush (or its create is not confirmed yet); it is unchanged. Run Stop-BatchJob again in a few minutes.");
+                    throw busy;
                 }
 
-                await DeleteUploadsQuietlyAsync(jobId, cancellationToken).ConfigureAwait(false);
                 return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
             }
 
@@ -329,6 +338,17 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             try
             {
                 inputFile = await service.UploadAsync(file, jobId, uploaded, cancellationToken).ConfigureAwait(false);
+            }
+            catch (GeminiApiException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // No remote job exists, but a file may: the last piece can reach the service with only its answer (and the
+                // query that would confirm it) lost. Recovery, at the next flush or sync, deletes the files named by the job
+                // id before it releases the chunks, so no upload is left that no job knows.
+                BatchStore.ExpireLease(index.Connection, jobId,
+                    $"Uploading the batch input failed ({Describe(ex)}). Its chunks stay claimed until the next Invoke-BatchFlush or Sync-BatchJob " +
+                    "has deleted any file the upload left, and then go back to Pending.", createAttempted: false);
+                throw Known(ex, "BatchSubmitFailed", FailureKind.ConnectionError,
+                    $"Batch job {jobId}: uploading the batch input failed; the next flush or sync releases its chunks");
             }
             catch (Exception ex)
             {
@@ -533,19 +553,6 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Still open elsewhere (a very slow upload on Windows): the next recovery removes it.
-        }
-    }
-
-    /// <summary>Uploads of a job that never got a remote job (a flush killed before it recorded them); a failure waits for the next recovery.</summary>
-    private async Task DeleteUploadsQuietlyAsync(string jobId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Best effort: the service deletes uploaded files after 48 hours anyway.
         }
     }
 
