@@ -243,8 +243,15 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         progress?.Report(new OperationProgress($"Stopping batch job {jobId}", "Cancelling the remote job"));
         try
         {
-            // A Created job's create may have happened anyway: the remote job is found by its display name.
-            var remoteName = job.RemoteName ?? (await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false))?.Name;
+            // A Created job's create may have happened anyway: the remote job is found by its display name, and adopted
+            // as recovery would, so that the job records it and ends (or finishes) as a Submitted one does.
+            var remoteName = job.RemoteName;
+            if (remoteName is null && await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false) is { } found)
+            {
+                BatchStore.MarkSubmitted(index.Connection, jobId, found.Name, found.InputFileName);
+                (remoteName, job) = (found.Name, BatchStore.Find(index, jobId)!);
+            }
+
             if (remoteName is null)
             {
                 // A flush may be creating it right now (its lease is fresh), or a create may not be listed yet:
