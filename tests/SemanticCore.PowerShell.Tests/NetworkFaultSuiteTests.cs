@@ -231,7 +231,11 @@ public sealed class NetworkFaultSuiteTests(ModuleFixture module, ITestOutputHelp
         }
         catch (XunitException e)
         {
-            Fail(seed, "the end", log, e.Message + "\nfaults: " + plan.Describe());
+            var jobs = Db.Rows(database, "SELECT id, status, remote_name, input_file, error_message FROM batch_jobs ORDER BY created_at")
+                .Select(r => string.Join(" | ", r.Select(v => v ?? "-")));
+            var remote = server.Batches.Select(b => $"{b.Name} {b.DisplayName} {b.State} {b.InputFileName}");
+            Fail(seed, "the end", log, e.Message + "\nfaults: " + plan.Describe() + "\nlocal jobs:\n" + string.Join("\n", jobs) +
+                "\nremote jobs:\n" + string.Join("\n", remote) + "\nfaults in order:\n" + string.Join("\n", plan.Injected.Select(f => $"{f.Sequence} {f.Path} {f.Kind} {f.Method} {f.Target}")));
         }
 
         total.Commands += commands;
