@@ -346,7 +346,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             {
                 inputFile = await service.UploadAsync(file, jobId, uploaded, cancellationToken).ConfigureAwait(false);
             }
-            catch (GeminiApiException ex) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (!service.UploadCertainlyFailed(ex) && ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // No remote job exists, but a file may: the last piece can reach the service with only its answer (and the
                 // query that would confirm it) lost. Recovery, at the next flush or sync, deletes the files named by the job
