@@ -213,7 +213,7 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
             if (TakeInjectedFailure(request) is { } injected) throw injected;
             if (!IsAuthorized(request)) throw FakeApiError.InvalidApiKey();
             if (TakeHold(request) is { } hold) await RouteHeldAsync(context, body, hold, aborted.Token);
-            else await RouteAsync(context, body);
+            else await RouteWithFaultsAsync(context, body, aborted.Token); // Faults (FaultPlan) may act before, instead of or after the route
         }
         catch (FakeApiError error)
         {

@@ -308,5 +308,59 @@ public sealed class BatchRecoveryTests(ModuleFixture module) : IDisposable
         Assert.All(ChunkClaims(), c => Assert.Equal("Pending", c[1]));
     }
 
+    /// <summary>
+    /// The answer to the upload's last piece is lost after the service made the file, and the query that would
+    /// confirm it fails too: a file named by the job id may exist. The chunks are released only after recovery has
+    /// deleted it (a failed deletion leaves the job for the next run), so no upload is left that no job knows.
+    /// </summary>
+    [Fact]
+    public async Task An_upload_whose_last_answer_is_lost_leaves_no_file_behind_and_its_chunks_are_submitted_once()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var fastRetries = BatchTestKit.Environment(("SEMANTICCORE_GEMINI_RETRY_DELAY", "0"));
+        using var ps = NewIndex();
+        gemini.Server.LoseUploadReplies = 1;                                       // the finalize is stored, its answer lost
+        gemini.Server.FailNextRequests("upload_id", 5, 503, after: 2);             // the resent finalize is refused, every query fails
+
+        var first = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys);
+
+        Assert.Equal("GeminiUnavailable", Assert.Single(first.Errors).ErrorId());
+        Assert.Contains("uploading the batch input failed; the next flush or sync releases its chunks", first.Errors[0].Exception.Message, StringComparison.Ordinal);
+        Assert.Equal("Created", Assert.Single(Jobs())[1]);                         // claimed until recovery has looked for the file
+        Assert.Empty(first.Output);
+        var jobId = (string)Assert.Single(Jobs())[0]!;
+        var upload = Assert.Single(gemini.Server.Files);
+        Assert.Equal(jobId, upload.DisplayName);                                   // made, though the flush never heard of it
+        Assert.Equal(0, gemini.Server.BatchCreateCount);
+        Invariants.AssertHold(Database);
+        AssertNoChunkStranded(gemini.Server, Database);
+
+        // The next run cannot list the files: the job is left as it is, its chunks claimed, nothing created.
+        gemini.Server.FailNextRequests("files?pageSize", 5, 503);
+        var blocked = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys);
+
+        var blockedError = Assert.Single(blocked.Errors);
+        Assert.Equal("GeminiUnavailable", blockedError.ErrorId());
+        Assert.Contains("left for the next flush or sync", blockedError.Exception.Message, StringComparison.Ordinal);
+        Assert.Empty(blocked.Output);
+        Assert.Equal("Created", Assert.Single(Jobs())[1]);
+        Assert.All(ChunkClaims(), c => Assert.Equal(jobId, c[2]));
+        Assert.Equal(upload.Name, Assert.Single(gemini.Server.Files).Name);
+        Invariants.AssertHold(Database);
+
+        var submitted = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
+
+        Assert.NotEqual(jobId, submitted.Text("Id"));
+        Assert.Equal((long)Chunks, submitted.Long("Requests"));
+        var ended = Jobs().Single(j => Equals(j[0], jobId));
+        Assert.Equal("Failed", ended[1]);
+        Assert.StartsWith("Never submitted", (string)ended[4]!);
+        Assert.Contains(upload.Name, gemini.Server.DeletedFiles);
+        Assert.DoesNotContain(gemini.Server.Files, f => f.DisplayName == jobId);
+        Assert.Equal(1, gemini.Server.BatchCreateCount);
+        AssertEveryChunkInExactlyOneRemoteJob(gemini.Server, Database);
+        Assert.All(ChunkClaims(), c => Assert.Equal(0L, c[3]));                    // no retry counted: the service never had them
+    }
+
     public void Dispose() => dir.Dispose();
 }

@@ -42,6 +42,44 @@ public sealed class StopBatchJobTests(ModuleFixture module) : IDisposable
         Invariants.AssertHold(Database);
     }
 
+    /// <summary>
+    /// A create whose answer was lost leaves the job Created, though the remote job exists. Stop-BatchJob finds it by its
+    /// display name and must adopt it as recovery would: the job records its remote job and ends as a Submitted one does
+    /// (Cancelled, or Completed with its results when it finished first), rather than stay Created or forget its remote job.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stopping_a_job_whose_create_answer_was_lost_adopts_its_remote_job_first(bool finishedFirst)
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.AutoComplete = false;
+        using var ps = Imported();
+        var keys = GeminiFake.KeyVariables();
+        gemini.Server.CrashAfterCreate = true;
+        var flush = ps.Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BatchKey -Force", keys);
+        gemini.Server.CrashAfterCreate = false;
+        Assert.Equal("BatchSubmitUncertain", flush.Errors.Single().FullyQualifiedErrorId.Split(',')[0]);
+        var jobId = Db.Scalar<string>(Database, "SELECT id FROM batch_jobs");
+        var remote = Assert.Single(gemini.Server.Batches);
+        if (finishedFirst) gemini.Server.Complete(remote.Name);
+        // Long enough ago that the job counts as abandoned: its lease and the grace after the uncertain create are over.
+        Db.Execute(Database, "UPDATE batch_jobs SET updated_at = '2020-01-01T00:00:00.000Z', submitted_at = '2020-01-01T00:00:00.000Z'");
+
+        var run = ps.Run($"Stop-BatchJob {jobId} -Database index.db -BatchApiKey $BatchKey -Confirm:$false", keys).AssertNoErrors();
+
+        var stopped = run.Single();
+        Assert.Equal(finishedFirst ? "Completed" : "Cancelled", stopped.Text("Status"));
+        Assert.Equal(remote.Name, stopped.Text("RemoteName"));
+        Assert.Equal(remote.Name, Db.Scalar<string>(Database, "SELECT remote_name FROM batch_jobs"));
+        Assert.Equal(finishedFirst ? "BATCH_STATE_SUCCEEDED" : "BATCH_STATE_CANCELLED", Assert.Single(gemini.Server.Batches).State);
+        Assert.Equal(finishedFirst ? 10L : 0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Ready'"));
+        Assert.Equal(finishedFirst ? 0L : 10L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'"));
+        Assert.Contains(remote.InputFileName, gemini.Server.DeletedFiles);
+        Assert.Equal(1, gemini.Server.BatchCreateCount);
+        Invariants.AssertHold(Database);
+    }
+
     [Fact]
     public async Task A_job_that_finished_before_the_stop_has_its_results_stored_with_a_warning()
     {

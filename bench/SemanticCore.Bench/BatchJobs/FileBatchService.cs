@@ -70,5 +70,7 @@ internal sealed class FileBatchService(string folder) : IBatchService
 
     public bool CreateCertainlyFailed(Exception exception) => true;
 
+    public bool UploadCertainlyFailed(Exception exception) => true;
+
     public bool IsGone(Exception exception) => false;
 }

@@ -149,10 +149,24 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             else
             {
                 var job = BatchStore.Find(index, jobId);
-                var released = BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
-                    "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.",
-                    leaseExpiredBefore: DateTimeOffset.UtcNow - CreatedLease);
-                if (released) await DeleteRemoteFilesAsync(jobId, job?.InputFile, null, [], cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // Its uploads go first: once its chunks are released, nothing would ever look for them again.
+                    if (job?.InputFile is { } input) await service.DeleteFileAsync(input, cancellationToken).ConfigureAwait(false);
+                    await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    errors.Add(Known(ex, "BatchRecoveryFailed", FailureKind.ConnectionError, $"Batch job {jobId}: deleting what it uploaded failed, so it was left for the next flush or sync"));
+                    continue;
+                }
+
+                if (BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
+                        "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.",
+                        leaseExpiredBefore: DateTimeOffset.UtcNow - CreatedLease))
+                {
+                    BatchStore.MarkRemoteFilesDeleted(index.Connection, jobId); // they went first, above
+                }
             }
 
             recovered.Add(BatchStore.Find(index, jobId)!);
@@ -238,8 +252,15 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         progress?.Report(new OperationProgress($"Stopping batch job {jobId}", "Cancelling the remote job"));
         try
         {
-            // A Created job's create may have happened anyway: the remote job is found by its display name.
-            var remoteName = job.RemoteName ?? (await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false))?.Name;
+            // A Created job's create may have happened anyway: the remote job is found by its display name, and adopted
+            // as recovery would, so that the job records it and ends (or finishes) as a Submitted one does.
+            var remoteName = job.RemoteName;
+            if (remoteName is null && await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false) is { } found)
+            {
+                BatchStore.MarkSubmitted(index.Connection, jobId, found.Name, found.InputFileName);
+                (remoteName, job) = (found.Name, BatchStore.Find(index, jobId)!);
+            }
+
             if (remoteName is null)
             {
                 // A flush may be creating it right now (its lease is fresh), or a create may not be listed yet:
@@ -247,14 +268,17 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                 var now = DateTimeOffset.UtcNow;
                 var abandoned = job.UpdatedAt is { } lease && lease < (now - CreatedLease).UtcDateTime &&
                                 (job.SubmittedAt is not { } attempted || attempted < (now - UncertainCreateGrace).UtcDateTime);
-                if (!abandoned || !BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Cancelled,
-                        Reason + " Its chunks are Pending again.", leaseExpiredBefore: now - CreatedLease))
+                var busy = new SemanticCoreException("BatchStopFailed", FailureKind.InvalidOperation,
+                    $"Batch job {jobId} is being submitted by a flush (or its create is not confirmed yet); it is unchanged. Run Stop-BatchJob again in a few minutes.");
+                if (!abandoned) throw busy;
+                // Its uploads go first (a failure leaves the job unchanged): once it has ended, nothing would look for them again.
+                await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
+                if (!BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Cancelled, Reason + " Its chunks are Pending again.", leaseExpiredBefore: now - CreatedLease))
                 {
-                    throw new SemanticCoreException("BatchStopFailed", FailureKind.InvalidOperation,
-                        $"Batch job {jobId} is being submitted by a flush (or its create is not confirmed yet); it is unchanged. Run Stop-BatchJob again in a few minutes.");
+                    throw busy;
                 }
 
-                await DeleteRemoteFilesAsync(jobId, job.InputFile, null, warnings, cancellationToken).ConfigureAwait(false);
+                BatchStore.MarkRemoteFilesDeleted(index.Connection, jobId);
                 return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
             }
 
@@ -333,6 +357,17 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             try
             {
                 inputFile = await service.UploadAsync(file, jobId, uploaded, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!service.UploadCertainlyFailed(ex) && ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // No remote job exists, but a file may: the last piece can reach the service with only its answer (and the
+                // query that would confirm it) lost. Recovery, at the next flush or sync, deletes the files named by the job
+                // id before it releases the chunks, so no upload is left that no job knows.
+                BatchStore.ExpireLease(index.Connection, jobId,
+                    $"Uploading the batch input failed ({Describe(ex)}). Its chunks stay claimed until the next Invoke-BatchFlush or Sync-BatchJob " +
+                    "has deleted any file the upload left, and then go back to Pending.", createAttempted: false);
+                throw Known(ex, "BatchSubmitFailed", FailureKind.ConnectionError,
+                    $"Batch job {jobId}: uploading the batch input failed; the next flush or sync releases its chunks");
             }
             catch (Exception ex)
             {
@@ -539,7 +574,6 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         }
     }
 
-    /// <summary>Uploads of a job that never got a remote job (a flush killed before it recorded them); a failure waits for the next recovery.</summary>
     /// <summary>
     /// Deletes an ended job's remote files (they count against the project's storage for 48 hours), then clears
     /// the job's mark; a failure keeps the mark, and the next flush or sync tries again. Without a recorded input

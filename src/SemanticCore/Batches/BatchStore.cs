@@ -100,12 +100,15 @@ internal static class BatchStore
         Sql.Execute(connection, "UPDATE batch_jobs SET updated_at = $now WHERE id = $id AND status = 'Created'", ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
 
     /// <summary>
-    /// Lets the next flush or sync recover the job at once (its creator gave up on it after a create
-    /// whose outcome is unknown); <c>submitted_at</c> records when that create was attempted.
+    /// Lets the next flush or sync recover the job at once (its creator gave up on it after a create, or an upload,
+    /// whose outcome is unknown); with <paramref name="createAttempted"/>, <c>submitted_at</c> records when that create was attempted.
     /// </summary>
-    public static void ExpireLease(SqliteConnection connection, string jobId, string message) =>
-        Sql.Execute(connection, "UPDATE batch_jobs SET updated_at = $epoch, submitted_at = $now, error_message = $message WHERE id = $id AND status = 'Created'",
-            ("$epoch", Timestamps.ToText(DateTimeOffset.UnixEpoch)), ("$now", Timestamps.Now()), ("$message", message), ("$id", jobId));
+    public static void ExpireLease(SqliteConnection connection, string jobId, string message, bool createAttempted = true) =>
+        Sql.Execute(connection, """
+            UPDATE batch_jobs SET updated_at = $epoch, submitted_at = CASE WHEN $attempted THEN $now ELSE submitted_at END, error_message = $message
+            WHERE id = $id AND status = 'Created'
+            """,
+            ("$epoch", Timestamps.ToText(DateTimeOffset.UnixEpoch)), ("$attempted", createAttempted), ("$now", Timestamps.Now()), ("$message", message), ("$id", jobId));
 
     /// <summary>Created jobs whose lease ran out (their creator died or gave up), with when a create was attempted, if one was.</summary>
     public static List<(string Id, DateTimeOffset? CreateAttemptedAt)> StaleCreatedJobs(SqliteConnection connection, TimeSpan lease)

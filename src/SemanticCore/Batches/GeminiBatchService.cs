@@ -51,6 +51,13 @@ public sealed class GeminiBatchService(GeminiClient client) : IBatchService
     public bool CreateCertainlyFailed(Exception exception) =>
         exception is GeminiApiException { StatusCode: >= 400 and < 500 and not 408, FromApi: true };
 
+    /// <summary>
+    /// Only a local failure (the input unreadable) or the API's own refusal (a 4xx other than 408 and 429: a rejected key,
+    /// a denied project) proves that no file was made. Anything else may have met the last piece after the service took it.
+    /// </summary>
+    public bool UploadCertainlyFailed(Exception exception) =>
+        exception is not GeminiApiException || exception is GeminiApiException { FromApi: true, StatusCode: >= 400 and < 500 and not 408 and not 429 };
+
     /// <summary>404, or the Files API's 403 for a file that "may not exist" (how it answers for deleted and expired files).</summary>
     public bool IsGone(Exception exception) => exception is GeminiApiException api &&
         (api.StatusCode == 404 || (api.StatusCode == 403 && api.ApiMessage.Contains("may not exist", StringComparison.OrdinalIgnoreCase)));

@@ -42,6 +42,12 @@ public interface IBatchService
     /// </summary>
     bool CreateCertainlyFailed(Exception exception);
 
+    /// <summary>
+    /// True when a failed upload certainly left no file (a local failure, or the service refused it), so its chunks can
+    /// be released at once; false when its last piece may have made one whose answer was lost.
+    /// </summary>
+    bool UploadCertainlyFailed(Exception exception);
+
     /// <summary>True when the failure says the remote job or file no longer exists (deleted, or expired).</summary>
     bool IsGone(Exception exception);
 }

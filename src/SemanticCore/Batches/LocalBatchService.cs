@@ -107,6 +107,8 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
 
     public bool CreateCertainlyFailed(Exception exception) => true; // nothing remote: a failed create made nothing
 
+    public bool UploadCertainlyFailed(Exception exception) => true;
+
     public bool IsGone(Exception exception) =>
         exception is FileNotFoundException or DirectoryNotFoundException or SemanticCoreException { ErrorId: "LocalBatchResultsMissing" };
 

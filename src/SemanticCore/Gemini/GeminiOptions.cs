@@ -11,6 +11,12 @@ public sealed record GeminiOptions
     /// <summary>The variable that sets <see cref="RequestTimeout"/>, in seconds (slow proxies, large uploads on slow links).</summary>
     public const string TimeoutVariable = "SEMANTICCORE_GEMINI_TIMEOUT";
 
+    /// <summary>
+    /// The variable that sets <see cref="BaseRetryDelay"/>, in seconds: a shorter first wait where failures are brief
+    /// (a local proxy, a test server), a longer one to go easier on a struggling link.
+    /// </summary>
+    public const string RetryDelayVariable = "SEMANTICCORE_GEMINI_RETRY_DELAY";
+
     /// <summary>Scheme, host and port of the API; any path is kept as a prefix.</summary>
     public Uri Endpoint { get; init; } = DefaultEndpoint;
 
@@ -49,20 +55,34 @@ public sealed record GeminiOptions
             $"${EndpointVariable} is not an absolute http(s) URI: '{value}'. Clear it to use {DefaultEndpoint}.");
     }
 
-    /// <summary>The options for an index's model and dimension, with the endpoint and timeout from the environment.</summary>
+    /// <summary>The options for an index's model and dimension, with the endpoint, timeout and first retry wait from the environment.</summary>
     public static GeminiOptions FromEnvironment(string model, int dimensions)
     {
         var options = new GeminiOptions { Endpoint = EndpointFromEnvironment(), Model = model, Dimensions = dimensions };
         var timeout = Environment.GetEnvironmentVariable(TimeoutVariable);
-        if (string.IsNullOrWhiteSpace(timeout)) return options;
-        if (double.TryParse(timeout, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 86_400)
+        if (!string.IsNullOrWhiteSpace(timeout))
         {
-            return options with { RequestTimeout = TimeSpan.FromSeconds(seconds) };
+            options = Seconds(timeout) is { } seconds && seconds is > 0 and <= 86_400
+                ? options with { RequestTimeout = TimeSpan.FromSeconds(seconds) }
+                : throw new SemanticCoreException("GeminiInvalidTimeout", FailureKind.InvalidArgument,
+                    $"${TimeoutVariable} must be a number of seconds between 0 and 86400, not '{timeout}'. Clear it to use {options.RequestTimeout.TotalSeconds:0} s.");
         }
 
-        throw new SemanticCoreException("GeminiInvalidTimeout", FailureKind.InvalidArgument,
-            $"${TimeoutVariable} must be a number of seconds between 0 and 86400, not '{timeout}'. Clear it to use {options.RequestTimeout.TotalSeconds:0} s.");
+        var retryDelay = Environment.GetEnvironmentVariable(RetryDelayVariable);
+        if (!string.IsNullOrWhiteSpace(retryDelay))
+        {
+            // Up to the cap of any single wait: a first step above it would make every wait the cap.
+            options = Seconds(retryDelay) is { } seconds && seconds >= 0 && seconds <= options.MaxRetryDelay.TotalSeconds
+                ? options with { BaseRetryDelay = TimeSpan.FromSeconds(seconds) }
+                : throw new SemanticCoreException("GeminiInvalidRetryDelay", FailureKind.InvalidArgument,
+                    $"${RetryDelayVariable} must be a number of seconds between 0 and {options.MaxRetryDelay.TotalSeconds:0}, not '{retryDelay}'. Clear it to use {options.BaseRetryDelay.TotalSeconds:0} s.");
+        }
+
+        return options;
     }
+
+    private static double? Seconds(string text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
 
     internal const int UploadGranularity = 256 * 1024;
 

@@ -266,6 +266,8 @@ public sealed class ApplyEquivalenceTests : IDisposable
 
         public bool CreateCertainlyFailed(Exception exception) => true;
 
+        public bool UploadCertainlyFailed(Exception exception) => true;
+
         public bool IsGone(Exception exception) => false;
     }
 

@@ -68,4 +68,48 @@ public sealed class FakeGeminiServerTests
         Assert.Contains(details, d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.QuotaFailure"
             && d.GetProperty("violations")[0].GetProperty("quotaId").GetString()!.Contains("PerDay", StringComparison.Ordinal));
     }
+    /// <summary>One seed, one sequence of requests: the same faults, each recorded with its call path; a disabled plan injects none.</summary>
+    [Fact]
+    public async Task FaultPlan_IsDeterministicPerSeed_AndRecordsWhatItInjected()
+    {
+        async Task<(List<string> Faults, int Embedded, int Answered)> RunAsync(int seed)
+        {
+            await using var fake = await FakeGeminiServer.StartAsync();
+            using var http = new HttpClient();
+            var plan = new FaultPlan(seed, 0.5) { SlowAnswer = TimeSpan.FromMilliseconds(1), QuotaRetryDelay = "0s" };
+            fake.Faults = plan;
+            var answered = 0;
+            for (var i = 0; i < 40; i++)
+            {
+                try
+                {
+                    if ((await PostAsync(fake, http, "/v1beta/models/gemini-embedding-001:embedContent", Request($"text {i}"))).Status == 200) answered++;
+                }
+                catch (Exception e) when (e is HttpRequestException or JsonException)
+                {
+                    // A reset or a body cut short.
+                }
+            }
+
+            Assert.Equal(40, plan.Requests[PathKind.Embed]);
+            Assert.All(plan.Injected, f => Assert.Equal(PathKind.Embed, f.Path));
+            Assert.Equal(plan.Injected.Count, plan.InjectedByPath()[PathKind.Embed].Values.Sum());
+            plan.Enabled = false;
+            Assert.Equal(200, (await PostAsync(fake, http, "/v1beta/models/gemini-embedding-001:embedContent", Request("healed"))).Status);
+            Assert.Equal(40, plan.Requests[PathKind.Embed]);
+            return (plan.Injected.Select(f => $"{f.Sequence} {f.Kind}").ToList(), fake.InteractiveEmbeddings.Count, answered);
+        }
+
+        var first = await RunAsync(7);
+        var again = await RunAsync(7);
+        var other = await RunAsync(8);
+
+        Assert.InRange(first.Faults.Count, 10, 30);
+        Assert.Equal(first, again with { Faults = first.Faults });
+        Assert.Equal(first.Faults, again.Faults);
+        Assert.NotEqual(first.Faults, other.Faults);
+        // Every answer that arrived was carried out; some were carried out and their answer lost, none counted twice.
+        Assert.True(first.Embedded > first.Answered, $"{first.Embedded} embedded, {first.Answered} answered");
+        Assert.True(first.Embedded <= 41);
+    }
 }

@@ -2,7 +2,7 @@ using SemanticCore.Gemini;
 
 namespace SemanticCore.Tests.Gemini;
 
-/// <summary>$env:SEMANTICCORE_GEMINI_TIMEOUT. Not parallel with other tests that read the environment: a collection of its own.</summary>
+/// <summary>$env:SEMANTICCORE_GEMINI_TIMEOUT and $env:SEMANTICCORE_GEMINI_RETRY_DELAY. Not parallel with other tests that read the environment: a collection of its own.</summary>
 [Collection(nameof(GeminiOptionsEnvironmentTests))]
 public sealed class GeminiOptionsEnvironmentTests
 {
@@ -33,6 +33,37 @@ public sealed class GeminiOptionsEnvironmentTests
         var error = Assert.Throws<SemanticCoreException>(() => GeminiOptions.FromEnvironment("gemini-embedding-001", 768));
 
         Assert.Equal("GeminiInvalidTimeout", error.ErrorId);
+        Assert.Contains(value, error.Message);
+    }
+
+    [Theory]
+    [InlineData(null, 1)]
+    [InlineData(" ", 1)]
+    [InlineData("0", 0)]
+    [InlineData("0.05", 0.05)]
+    [InlineData("60", 60)]
+    public void The_first_retry_wait_comes_from_the_environment(string? value, double expectedSeconds)
+    {
+        using var scope = new VariableScope(GeminiOptions.RetryDelayVariable, value);
+
+        var options = GeminiOptions.FromEnvironment("gemini-embedding-001", 768);
+
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), options.BaseRetryDelay);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.MaxRetryDelay);
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("-1")]
+    [InlineData("61")]
+    public void A_bad_retry_delay_is_a_clear_error(string value)
+    {
+        using var scope = new VariableScope(GeminiOptions.RetryDelayVariable, value);
+
+        var error = Assert.Throws<SemanticCoreException>(() => GeminiOptions.FromEnvironment("gemini-embedding-001", 768));
+
+        Assert.Equal("GeminiInvalidRetryDelay", error.ErrorId);
+        Assert.Equal(FailureKind.InvalidArgument, error.Kind);
         Assert.Contains(value, error.Message);
     }
 
