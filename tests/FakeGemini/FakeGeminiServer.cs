@@ -156,6 +156,14 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     /// <summary>Downloads send half the file and then stall, the connection open and silent.</summary>
     public bool StallDownloads { get; set; }
 
+    /// <summary>
+    /// Runs with every request once it is recorded, before it is answered (the client waits meanwhile): lets a test
+    /// look at what the client holds while a call is in flight (its temporary files, its open index). It must not throw.
+    /// </summary>
+    public Action<RecordedRequest>? OnRequest { get => Read(ref _onRequest); set => Write(ref _onRequest, value); }
+
+    private Action<RecordedRequest>? _onRequest;
+
     /// <summary>Error bodies wrapped in a one-element array, as the API sometimes does.</summary>
     public bool WrapErrorsInArray { get => Read(ref _wrapErrorsInArray); set => Write(ref _wrapErrorsInArray, value); }
 
@@ -202,7 +210,8 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     {
         var request = context.Request;
         var body = await ReadBodyAsync(request, context.RequestAborted);
-        Record(request, body);
+        var recorded = Record(request, body);
+        OnRequest?.Invoke(recorded);
 
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
         try
@@ -285,7 +294,7 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
         return buffer.ToArray();
     }
 
-    private void Record(HttpRequest request, byte[] body)
+    private RecordedRequest Record(HttpRequest request, byte[] body)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in request.Headers) headers[name] = values.ToString();
@@ -294,6 +303,7 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
         var recorded = new RecordedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers,
             isJson ? Encoding.UTF8.GetString(body) : null, body.LongLength, DateTimeOffset.UtcNow);
         lock (_gate) _requests.Add(recorded);
+        return recorded;
     }
 
     private FakeApiError? TakeInjectedFailure(HttpRequest request)
