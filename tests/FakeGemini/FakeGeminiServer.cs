@@ -178,6 +178,34 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
         lock (_gate) _failures.Add(new FailureRule(pathContains, status, retryDelay, perDayQuota) { Remaining = count, Skip = after });
     }
 
+    /// <summary>
+    /// The next <paramref name="count"/> requests whose path+query contains <paramref name="pathContains"/> are answered
+    /// by something in between (a proxy, a gateway) instead of the service: <paramref name="status"/>, with the body
+    /// <paramref name="body"/> makes of the request (a debugging proxy may echo it, headers included).
+    /// </summary>
+    public void AnswerNextRequests(string pathContains, int count, int status, Func<RecordedRequest, string> body, string contentType = "text/plain")
+    {
+        lock (_gate) _answers.Add(new AnswerRule(pathContains, status, body, contentType) { Remaining = count });
+    }
+
+    private readonly List<AnswerRule> _answers = [];
+
+    private AnswerRule? TakeAnswer(HttpRequest request)
+    {
+        var target = request.Path.Value + request.QueryString.Value;
+        lock (_gate)
+        {
+            var rule = _answers.FirstOrDefault(r => r.Remaining > 0 && target.Contains(r.PathContains, StringComparison.Ordinal));
+            if (rule is not null) rule.Remaining--;
+            return rule;
+        }
+    }
+
+    private sealed record AnswerRule(string PathContains, int Status, Func<RecordedRequest, string> Body, string ContentType)
+    {
+        public int Remaining { get; set; }
+    }
+
     // ---------------------------------------------------------------- records
 
     public IReadOnlyList<RecordedRequest> Requests { get { lock (_gate) return _requests.ToArray(); } }
@@ -218,6 +246,14 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
         {
             var delay = ResponseDelay;
             if (delay > TimeSpan.Zero) await Task.Delay(delay, aborted.Token);
+
+            if (TakeAnswer(request) is { } answer)
+            {
+                context.Response.StatusCode = answer.Status;
+                context.Response.ContentType = answer.ContentType;
+                await context.Response.WriteAsync(answer.Body(recorded), aborted.Token);
+                return;
+            }
 
             if (TakeInjectedFailure(request) is { } injected) throw injected;
             if (!IsAuthorized(request)) throw FakeApiError.InvalidApiKey();
