@@ -181,11 +181,13 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     /// <summary>
     /// The next <paramref name="count"/> requests whose path+query contains <paramref name="pathContains"/> are answered
     /// by something in between (a proxy, a gateway) instead of the service: <paramref name="status"/>, with the body
-    /// <paramref name="body"/> makes of the request (a debugging proxy may echo it, headers included).
+    /// <paramref name="body"/> makes of the request (a debugging proxy may echo it, headers included), and the headers
+    /// <paramref name="headers"/> makes of it (a redirect's Location).
     /// </summary>
-    public void AnswerNextRequests(string pathContains, int count, int status, Func<RecordedRequest, string> body, string contentType = "text/plain")
+    public void AnswerNextRequests(string pathContains, int count, int status, Func<RecordedRequest, string> body, string contentType = "text/plain",
+        Func<RecordedRequest, IReadOnlyDictionary<string, string>>? headers = null)
     {
-        lock (_gate) _answers.Add(new AnswerRule(pathContains, status, body, contentType) { Remaining = count });
+        lock (_gate) _answers.Add(new AnswerRule(pathContains, status, body, contentType, headers) { Remaining = count });
     }
 
     private readonly List<AnswerRule> _answers = [];
@@ -201,7 +203,8 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
         }
     }
 
-    private sealed record AnswerRule(string PathContains, int Status, Func<RecordedRequest, string> Body, string ContentType)
+    private sealed record AnswerRule(string PathContains, int Status, Func<RecordedRequest, string> Body, string ContentType,
+        Func<RecordedRequest, IReadOnlyDictionary<string, string>>? Headers)
     {
         public int Remaining { get; set; }
     }
@@ -251,6 +254,7 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
             {
                 context.Response.StatusCode = answer.Status;
                 context.Response.ContentType = answer.ContentType;
+                foreach (var (name, value) in answer.Headers?.Invoke(recorded) ?? new Dictionary<string, string>()) context.Response.Headers[name] = value;
                 await context.Response.WriteAsync(answer.Body(recorded), aborted.Token);
                 return;
             }

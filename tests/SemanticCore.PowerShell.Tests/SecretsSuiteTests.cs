@@ -169,6 +169,45 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
         Assert.True(scanner.Findings.Count == 0, $"{scanner.Findings.Count} leak(s):\n" + string.Join("\n", scanner.Findings));
     }
 
+    // ------------------------------------------------------------------------------------------------ redirects
+
+    [Fact]
+    public async Task A_redirect_to_another_origin_is_not_followed_and_one_within_the_endpoint_is()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.PollsUntilDone = 0;
+        await using var elsewhere = await FakeGeminiServer.StartAsync(); // another origin: the same fake on another port
+        elsewhere.ValidKeys = gemini.Server.ValidKeys;
+        BatchTestKit.WriteCorpus(dir, "kb", documents: 4, sections: 2, tag: "rd");
+        using var ps = module.NewSession(dir.Path);
+        var keys = GeminiFake.KeyVariables();
+        void Redirect(string path, int status, Uri origin) => gemini.Server.AnswerNextRequests(path, 1, status, _ => "",
+            headers: request => new Dictionary<string, string> { ["Location"] = new Uri(origin, request.Path + request.QueryString).ToString() });
+        int Embeds() => gemini.Server.Requests.Count(r => BatchTestKit.IsInteractiveEmbed(r) && r.Header("x-goog-api-key") == GeminiFake.DefaultKey);
+
+        // To the endpoint itself: followed, with the key (a 307 repeats the POST), and the import succeeds.
+        Redirect(":batchEmbedContents", 307, gemini.Server.Endpoint);
+        Assert.Equal(0L, ps.Run("Import-SemanticDocument -Path kb/rd-000.md -Database index.db -Mode Sync -ApiKey $ApiKey", keys).AssertNoErrors().Single().Long("Pending"));
+        Assert.Equal(2, Embeds());
+
+        // Elsewhere: a POST (307), a job's status (302), its output (303): not followed, each a clear error, nothing changed.
+        Redirect(":batchEmbedContents", 307, elsewhere.Endpoint);
+        var import = ps.Run("Import-SemanticDocument -Path kb/rd-001.md -Database index.db -Mode Sync -ApiKey $ApiKey", keys);
+        Assert.Empty(elsewhere.Requests);
+        Assert.Contains("not followed", BatchTestKit.AssertErrors(import, "GeminiInvalidResponse", ErrorCategory.InvalidData, 1)[0].Exception.Message, StringComparison.Ordinal);
+        ps.Run("Import-SemanticDocument -Path kb/rd-002.md, kb/rd-003.md -Database index.db -Mode Async", keys).AssertNoErrors();
+        var job = ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
+        foreach (var (path, status) in new[] { ("/v1beta/batches/", 302), (":download", 303) })
+        {
+            Redirect(path, status, elsewhere.Endpoint);
+            BatchTestKit.AssertErrors(ps.Run("Sync-BatchJob -Database index.db -BatchApiKey $BatchKey", keys), "GeminiInvalidResponse", ErrorCategory.InvalidData, 1);
+            Assert.Equal("Submitted", ps.Run($"Get-BatchJob -Id {job.Text("Id")} -Database index.db").Single().Text("Status"));
+        }
+
+        Assert.Equal("Completed", ps.Run("Sync-BatchJob -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors().Single().Text("Status"));
+        Assert.Empty(elsewhere.Requests);
+    }
+
     // ------------------------------------------------------------------------------------------------ the scans catch a key
 
     [Fact]
