@@ -445,7 +445,10 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             Assert.Equal("Submitted", flushed.Text("Status"));
             Run("list", $"Get-BatchJob -Database {db} -Verbose -Debug; Get-ChunkStatus -Database {db} -Summary -Verbose -Debug; " +
                 $"Get-ChunkStatus -Database {db} -First 5 -Verbose -Debug; Get-SemanticDocument -Database {db} -Verbose -Debug").AssertNoErrors();
+            // Round 0 waits for the job: its first poll sees it running, so the countdown's progress is written too.
+            fake.PollsUntilDone = round == 0 ? 1 : 0;
             var synced = Run("batch sync", $"{Both()}Sync-BatchJob -Database {db}{batchKey}{(round == 0 ? " -Wait -PollInterval 1" : "")} -Verbose -Debug").AssertNoErrors().Single();
+            fake.PollsUntilDone = 0;
             Assert.Equal("Completed", synced.Text("Status"));
 
             Run("import more", $"Import-SemanticDocument -Path {roundFolder}/later/*.md -Database {db} -Mode Async -Verbose -Debug").AssertNoErrors();
@@ -527,7 +530,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
                 var stalled = fake.Batches.Last();
                 fake.Complete(stalled.Name);
                 fake.StallDownloads = true;
-                using (BatchTestKit.Environment(("SEMANTICCORE_GEMINI_TIMEOUT", "1")))
+                using (BatchTestKit.Environment(("SEMANTICCORE_GEMINI_TIMEOUT", "2")))
                 {
                     Expect(Run("stalled download", $"{Both()}Sync-BatchJob -Database {db}{batchKey} -Verbose -Debug"), "GeminiUnavailable");
                 }
@@ -787,13 +790,17 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             runspace.SessionStateProxy.Path.SetLocation(location);
             using var ps = System.Management.Automation.PowerShell.Create();
             ps.Runspace = runspace;
-            foreach (var command in ps.AddScript("Get-Command -Module SemanticCore.PS -CommandType Cmdlet").Invoke())
+            // The module's commands as loaded, which must be those its manifest exports: a new one joins the sweep's checks.
+            foreach (var command in ps.AddScript("Get-Command -Module SemanticCore.PS -CommandType Cmdlet, Function").Invoke())
             {
-                var info = (CmdletInfo)command.BaseObject;
+                var info = (CommandInfo)command.BaseObject;
                 takesDatabase[info.Name] = info.Parameters.ContainsKey("Database");
             }
 
+            ps.Commands.Clear();
+            var exported = ps.AddScript("(Import-PowerShellDataFile -LiteralPath $args[0]).CmdletsToExport").AddArgument(module.ManifestPath).Invoke().Select(o => o.ToString());
             Assert.NotEmpty(takesDatabase);
+            Assert.Equal(exported.Order(StringComparer.Ordinal), takesDatabase.Keys.Order(StringComparer.Ordinal));
         }
 
         public IReadOnlyList<string> ModuleCmdlets => [.. takesDatabase.Keys.Order(StringComparer.Ordinal)];
