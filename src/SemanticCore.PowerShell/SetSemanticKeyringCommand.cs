@@ -16,10 +16,12 @@ public sealed class SetSemanticKeyringCommand : PSCmdlet
 
     /// <summary>The default key: interactive embedding (-Mode Sync) and search.</summary>
     [Parameter(ParameterSetName = SetSet)]
+    [SecureKey]
     public SecureString? ApiKey { get; set; }
 
     /// <summary>The dedicated batch key: Invoke-BatchFlush and Sync-BatchJob.</summary>
     [Parameter(ParameterSetName = SetSet)]
+    [SecureKey]
     public SecureString? BatchApiKey { get; set; }
 
     /// <summary>Forgets both keys of this session (environment variables still apply).</summary>

@@ -70,7 +70,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
                  {
                      "GeminiInvalidApiKey", "GeminiPermissionDenied", "GeminiDailyQuotaExhausted", "GeminiRateLimited", "GeminiUnavailable",
                      "BatchSubmitUncertain", "InvalidApiKeyFormat", "DatabaseIsDirectory", "NotADatabase", "NotASemanticIndex", "DatabaseNotFound",
-                     "KeyringNoKeyGiven", "KeyringEmptyKey", "BatchJobNotFound", "ParameterArgumentValidationError", "CannotConvertArgumentNoMessage",
+                     "KeyringNoKeyGiven", "KeyringEmptyKey", "BatchJobNotFound", "ParameterArgumentValidationError", "ParameterArgumentTransformationError",
                  })
         {
             Assert.True(sweep.ErrorIds.ContainsKey(errorId), $"no call failed with {errorId}; seen: {string.Join(", ", sweep.ErrorIds.Keys.Order())}");
@@ -393,6 +393,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             {
                 ["KeyDefault"] = null, ["KeyBatch"] = null,
                 ["PlainKey"] = plain, ["EmptyKey"] = new System.Security.SecureString(),
+                ["KeyJson"] = $"{{\"key\": \"{plain}\", \"gemini\": {{\"key\": \"{plain}\"}}}}",
             };
 
             // How a key reaches the next command, per source: a parameter, the session keyring, or the environment.
@@ -590,10 +591,15 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             // ---- bad arguments, a plain-text key among them
             Expect(Run("keyring without a key", "Set-SemanticKeyring -Verbose -Debug"), "KeyringNoKeyGiven");
             Expect(Run("keyring with an empty key", "Set-SemanticKeyring -ApiKey $EmptyKey -Verbose -Debug"), "KeyringEmptyKey");
-            Expect(Run("keyring with a plain-text key", "Set-SemanticKeyring -ApiKey $PlainKey -Verbose -Debug"), "CannotConvertArgumentNoMessage");
-            Expect(Run("plain-text key to an import", $"Import-SemanticDocument -Path {NextFail()} -Database {db} -Mode Sync -ApiKey $PlainKey -Verbose -Debug"), "CannotConvertArgumentNoMessage");
-            Expect(Run("plain-text key to a search", $"Search-SemanticIndex 'queue' -Database {db} -ApiKey $PlainKey -Verbose -Debug"), "CannotConvertArgumentNoMessage");
-            Expect(Run("plain-text key to a flush", $"Invoke-BatchFlush -Database {db} -BatchApiKey $PlainKey -Verbose -Debug"), "CannotConvertArgumentNoMessage");
+            // A key that is not a SecureString: as plain text, and inside objects (read from JSON, a hashtable, an array).
+            const string keyError = "ParameterArgumentTransformationError";
+            Expect(Run("keyring with a plain-text key", "Set-SemanticKeyring -ApiKey $PlainKey -Verbose -Debug"), keyError);
+            Expect(Run("keyring with a key read from JSON", "Set-SemanticKeyring -BatchApiKey ($KeyJson | ConvertFrom-Json) -Verbose -Debug"), keyError);
+            Expect(Run("a key in an object to an import", $"Import-SemanticDocument -Path {NextFail()} -Database {db} -Mode Sync -ApiKey ($KeyJson | ConvertFrom-Json).gemini -Verbose -Debug"), keyError);
+            Expect(Run("plain-text keys to a search", $"Search-SemanticIndex 'queue' -Database {db} -ApiKey @($PlainKey, $PlainKey) -Verbose -Debug"), keyError);
+            Expect(Run("plain-text key to a flush", $"Invoke-BatchFlush -Database {db} -BatchApiKey $PlainKey -Verbose -Debug"), keyError);
+            Expect(Run("a key in a hashtable to a sync", $"Sync-BatchJob -Database {db} -BatchApiKey @{{ key = $PlainKey }} -Verbose -Debug"), keyError);
+            Expect(Run("a key in an object to a stop", $"Stop-BatchJob -Id {active} -Database {db} -BatchApiKey ([pscustomobject]@{{ Key = $PlainKey }}) -Verbose -Debug"), keyError);
             Expect(Run("keyring with a wrong parameter", "Get-SemanticKeyring -Key $PlainKey -Verbose -Debug"), "NamedParameterNotFound");
             Expect(Run("search with -Top 0", $"{Both()}Search-SemanticIndex 'queue' -Top 0 -Database {db}{apiKey} -Verbose -Debug"), "ParameterArgumentValidationError");
             Expect(Run("stop an unknown job", $"{Both()}Stop-BatchJob -Id no-such-job -Database {db}{batchKey} -Verbose -Debug"), "BatchJobNotFound");
@@ -795,6 +801,11 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             {
                 var info = (CommandInfo)command.BaseObject;
                 takesDatabase[info.Name] = info.Parameters.ContainsKey("Database");
+                // Every key parameter refuses what is not a SecureString without quoting it (PowerShell's conversion error would).
+                foreach (var parameter in info.Parameters.Values.Where(p => p.ParameterType == typeof(System.Security.SecureString)))
+                {
+                    Assert.True(parameter.Attributes.Any(a => a.GetType().Name == "SecureKeyAttribute"), $"{info.Name} -{parameter.Name} lacks [SecureKey]");
+                }
             }
 
             ps.Commands.Clear();
