@@ -406,7 +406,8 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
                     case Source.Parameter:
                         return "";
                     case Source.Keyring:
-                        return $"Set-SemanticKeyring -{(kind == KeyKindName.Default ? "ApiKey" : "BatchApiKey")} ${variable} -Verbose -Debug\n";
+                        // The default key by position, the batch key by name: both ways reach the keyring.
+                        return $"Set-SemanticKeyring {(kind == KeyKindName.Default ? "" : "-BatchApiKey ")}${variable} -Verbose -Debug\n";
                     case Source.Environment:
                         Environment.SetEnvironmentVariable(kind == KeyKindName.Default ? "GEMINI_API_KEY" : "GEMINI_BATCH_API_KEY", key);
                         if (kind == KeyKindName.Default) Environment.SetEnvironmentVariable("GOOGLE_API_KEY", other); // loses to GEMINI_API_KEY
@@ -594,6 +595,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             // A key that is not a SecureString: as plain text, and inside objects (read from JSON, a hashtable, an array).
             const string keyError = "ParameterArgumentTransformationError";
             Expect(Run("keyring with a plain-text key", "Set-SemanticKeyring -ApiKey $PlainKey -Verbose -Debug"), keyError);
+            Expect(Run("keyring with plain-text keys by position", "Set-SemanticKeyring $PlainKey $PlainKey -Verbose -Debug"), keyError);
             Expect(Run("keyring with a key read from JSON", "Set-SemanticKeyring -BatchApiKey ($KeyJson | ConvertFrom-Json) -Verbose -Debug"), keyError);
             Expect(Run("a key in an object to an import", $"Import-SemanticDocument -Path {NextFail()} -Database {db} -Mode Sync -ApiKey ($KeyJson | ConvertFrom-Json).gemini -Verbose -Debug"), keyError);
             Expect(Run("plain-text keys to a search", $"Search-SemanticIndex 'queue' -Database {db} -ApiKey @($PlainKey, $PlainKey) -Verbose -Debug"), keyError);
