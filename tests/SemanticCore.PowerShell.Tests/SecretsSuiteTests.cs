@@ -333,7 +333,6 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
     {
         private readonly Dictionary<string, (int Length, byte[] Hash)> scannedFiles = new(StringComparer.Ordinal);
         private readonly object filesGate = new();
-        private string roundFolder = "";
 
         /// <summary>Keys that may appear in the x-goog-api-key header: the well-formed ones given to the module.</summary>
         public HashSet<string> Sendable { get; } = new(StringComparer.Ordinal);
@@ -377,7 +376,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             MustBeSent.AddRange([valid.Default, valid.Batch, refused.Default, refused.Batch]);
             fake.ValidKeys = new HashSet<string>(fake.ValidKeys) { valid.Default, valid.Batch, other };
 
-            roundFolder = $"r{round}";
+            var roundFolder = $"r{round}";
             var db = $"{roundFolder}/index.db";
             BatchTestKit.WriteCorpus(dir, $"{roundFolder}/sync", documents: 2, sections: 3, tag: $"s{round}");
             BatchTestKit.WriteCorpus(dir, $"{roundFolder}/queue", documents: 2, sections: 6, tag: $"q{round}");
@@ -397,9 +396,9 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             };
 
             // How a key reaches the next command, per source: a parameter, the session keyring, or the environment.
-            string Use(KeyKindName kind, string key)
+            string Use(KeyKind kind, string key)
             {
-                var variable = kind == KeyKindName.Default ? "KeyDefault" : "KeyBatch";
+                var variable = kind == KeyKind.Default ? "KeyDefault" : "KeyBatch";
                 vars[variable] = GeminiFake.Secure(key);
                 switch (source)
                 {
@@ -407,13 +406,13 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
                         return "";
                     case Source.Keyring:
                         // The default key by position, the batch key by name: both ways reach the keyring.
-                        return $"Set-SemanticKeyring {(kind == KeyKindName.Default ? "" : "-BatchApiKey ")}${variable} -Verbose -Debug\n";
+                        return $"Set-SemanticKeyring {(kind == KeyKind.Default ? "" : "-BatchApiKey ")}${variable} -Verbose -Debug\n";
                     case Source.Environment:
-                        Environment.SetEnvironmentVariable(kind == KeyKindName.Default ? "GEMINI_API_KEY" : "GEMINI_BATCH_API_KEY", key);
-                        if (kind == KeyKindName.Default) Environment.SetEnvironmentVariable("GOOGLE_API_KEY", other); // loses to GEMINI_API_KEY
+                        Environment.SetEnvironmentVariable(kind == KeyKind.Default ? "GEMINI_API_KEY" : "GEMINI_BATCH_API_KEY", key);
+                        if (kind == KeyKind.Default) Environment.SetEnvironmentVariable("GOOGLE_API_KEY", other); // loses to GEMINI_API_KEY
                         return "";
                     default:
-                        Environment.SetEnvironmentVariable(kind == KeyKindName.Default ? "GOOGLE_API_KEY" : "GEMINI_BATCH_API_KEY", key);
+                        Environment.SetEnvironmentVariable(kind == KeyKind.Default ? "GOOGLE_API_KEY" : "GEMINI_BATCH_API_KEY", key);
                         return "";
                 }
             }
@@ -421,7 +420,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             var apiKey = source == Source.Parameter ? " -ApiKey $KeyDefault" : "";
             var batchKey = source == Source.Parameter ? " -BatchApiKey $KeyBatch" : "";
             PsRun Run(string label, string script) => ps.Run($"round {round} ({source}): {label}", script, vars);
-            string Both() => Use(KeyKindName.Default, valid.Default) + Use(KeyKindName.Batch, valid.Batch);
+            string Both() => Use(KeyKind.Default, valid.Default) + Use(KeyKind.Batch, valid.Batch);
 
             // ---- calls that succeed
             Run("clear the keyring", "Set-SemanticKeyring -Clear -Verbose -Debug").AssertNoErrors();
@@ -466,7 +465,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             var active = Run("flush, kept running", $"{Both()}Invoke-BatchFlush -Database {db} -Force{batchKey} -Verbose -Debug").AssertNoErrors().Single().Text("Id");
 
             // ---- a key the API refuses (400 API_KEY_INVALID), from the same source
-            string Refused() => Use(KeyKindName.Default, refused.Default) + Use(KeyKindName.Batch, refused.Batch);
+            string Refused() => Use(KeyKind.Default, refused.Default) + Use(KeyKind.Batch, refused.Batch);
             var fail = 0;
             string NextFail() => $"{roundFolder}/fail/f{round}-{fail++:D3}.md";
             Expect(Run("refused key, Sync import", $"{Refused()}Import-SemanticDocument -Path {NextFail()} -Database {db} -Mode Sync{apiKey} -Verbose -Debug"), "GeminiInvalidApiKey");
@@ -544,7 +543,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
 
             // ---- a malformed key: refused before any request, never echoed
             var sentBefore = fake.Requests.Count;
-            string Malformed() => Use(KeyKindName.Default, malformed.Default) + Use(KeyKindName.Batch, malformed.Batch);
+            string Malformed() => Use(KeyKind.Default, malformed.Default) + Use(KeyKind.Batch, malformed.Batch);
             Expect(Run("malformed key, Sync import", $"{Malformed()}Import-SemanticDocument -Path {NextFail()} -Database {db} -Mode Sync{apiKey} -Verbose -Debug"), "InvalidApiKeyFormat");
             Expect(Run("malformed key, semantic search", $"{Malformed()}Search-SemanticIndex 'queue' -Mode Semantic -Database {db}{apiKey} -Verbose -Debug"), "InvalidApiKeyFormat");
             Assert.NotEmpty(Run("malformed key, hybrid search", $"{Malformed()}Search-SemanticIndex 'queue' -Database {db}{apiKey} -Verbose -Debug").Warnings);
@@ -686,8 +685,6 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             ScanFiles($"after {run.Label}");
         }
 
-        public void Scan(string? text, string where) => scanner.ScanText(text, where);
-
         public SecretScanner Scanner => scanner;
 
         private static void CreateForeignDatabase(string path)
@@ -697,7 +694,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
         }
     }
 
-    public enum KeyKindName
+    public enum KeyKind
     {
         Default,
         Batch,
