@@ -11,6 +11,7 @@ public abstract class BatchCmdlet : SemanticCmdlet
 {
     /// <summary>The dedicated batch key. Default: the session keyring, then $env:GEMINI_BATCH_API_KEY.</summary>
     [Parameter]
+    [SecureKey]
     public SecureString? BatchApiKey { get; set; }
 
     /// <summary>Where the index's batch jobs run; a Gemini index without a batch key ends the command.</summary>

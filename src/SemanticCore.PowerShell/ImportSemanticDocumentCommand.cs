@@ -35,6 +35,7 @@ public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
 
     /// <summary>The key for Sync mode on a Gemini index. Default: the session keyring, then $env:GEMINI_API_KEY / $env:GOOGLE_API_KEY.</summary>
     [Parameter]
+    [SecureKey]
     public SecureString? ApiKey { get; set; }
 
     protected override void OnProcessRecord()

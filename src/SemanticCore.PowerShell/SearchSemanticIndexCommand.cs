@@ -53,6 +53,7 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
 
     /// <summary>The default (interactive) Gemini key for the query's embedding; never the batch key.</summary>
     [Parameter]
+    [SecureKey]
     public SecureString? ApiKey { get; set; }
 
     /// <summary>Reads the vectors from the file for this search and drops the session's cached copy (low-memory hosts).</summary>

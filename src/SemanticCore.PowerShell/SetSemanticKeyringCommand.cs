@@ -15,11 +15,17 @@ public sealed class SetSemanticKeyringCommand : PSCmdlet
     private const string ClearSet = "Clear";
 
     /// <summary>The default key: interactive embedding (-Mode Sync) and search.</summary>
-    [Parameter(ParameterSetName = SetSet)]
+    /// <remarks>
+    /// Positional (0, and the batch key 1) so that a key passed without its name is bound here and refused unquoted
+    /// when it is plain text: with no positional parameter, PowerShell's error would quote it as the stray argument.
+    /// </remarks>
+    [Parameter(Position = 0, ParameterSetName = SetSet)]
+    [SecureKey]
     public SecureString? ApiKey { get; set; }
 
     /// <summary>The dedicated batch key: Invoke-BatchFlush and Sync-BatchJob.</summary>
-    [Parameter(ParameterSetName = SetSet)]
+    [Parameter(Position = 1, ParameterSetName = SetSet)]
+    [SecureKey]
     public SecureString? BatchApiKey { get; set; }
 
     /// <summary>Forgets both keys of this session (environment variables still apply).</summary>

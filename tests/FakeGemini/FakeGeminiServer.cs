@@ -156,6 +156,14 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     /// <summary>Downloads send half the file and then stall, the connection open and silent.</summary>
     public bool StallDownloads { get; set; }
 
+    /// <summary>
+    /// Runs with every request once it is recorded, before it is answered (the client waits meanwhile): lets a test
+    /// look at what the client holds while a call is in flight (its temporary files, its open index). It must not throw.
+    /// </summary>
+    public Action<RecordedRequest>? OnRequest { get => Read(ref _onRequest); set => Write(ref _onRequest, value); }
+
+    private Action<RecordedRequest>? _onRequest;
+
     /// <summary>Error bodies wrapped in a one-element array, as the API sometimes does.</summary>
     public bool WrapErrorsInArray { get => Read(ref _wrapErrorsInArray); set => Write(ref _wrapErrorsInArray, value); }
 
@@ -168,6 +176,37 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     public void FailNextRequests(string pathContains, int count, int status, string? retryDelay = null, bool perDayQuota = false, int after = 0)
     {
         lock (_gate) _failures.Add(new FailureRule(pathContains, status, retryDelay, perDayQuota) { Remaining = count, Skip = after });
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> requests whose path+query contains <paramref name="pathContains"/> are answered
+    /// by something in between (a proxy, a gateway) instead of the service: <paramref name="status"/>, with the body
+    /// <paramref name="body"/> makes of the request (a debugging proxy may echo it, headers included), and the headers
+    /// <paramref name="headers"/> makes of it (a redirect's Location).
+    /// </summary>
+    public void AnswerNextRequests(string pathContains, int count, int status, Func<RecordedRequest, string> body, string contentType = "text/plain",
+        Func<RecordedRequest, IReadOnlyDictionary<string, string>>? headers = null)
+    {
+        lock (_gate) _answers.Add(new AnswerRule(pathContains, status, body, contentType, headers) { Remaining = count });
+    }
+
+    private readonly List<AnswerRule> _answers = [];
+
+    private AnswerRule? TakeAnswer(HttpRequest request)
+    {
+        var target = request.Path.Value + request.QueryString.Value;
+        lock (_gate)
+        {
+            var rule = _answers.FirstOrDefault(r => r.Remaining > 0 && target.Contains(r.PathContains, StringComparison.Ordinal));
+            if (rule is not null) rule.Remaining--;
+            return rule;
+        }
+    }
+
+    private sealed record AnswerRule(string PathContains, int Status, Func<RecordedRequest, string> Body, string ContentType,
+        Func<RecordedRequest, IReadOnlyDictionary<string, string>>? Headers)
+    {
+        public int Remaining { get; set; }
     }
 
     // ---------------------------------------------------------------- records
@@ -202,13 +241,23 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
     {
         var request = context.Request;
         var body = await ReadBodyAsync(request, context.RequestAborted);
-        Record(request, body);
+        var recorded = Record(request, body);
+        OnRequest?.Invoke(recorded);
 
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
         try
         {
             var delay = ResponseDelay;
             if (delay > TimeSpan.Zero) await Task.Delay(delay, aborted.Token);
+
+            if (TakeAnswer(request) is { } answer)
+            {
+                context.Response.StatusCode = answer.Status;
+                context.Response.ContentType = answer.ContentType;
+                foreach (var (name, value) in answer.Headers?.Invoke(recorded) ?? new Dictionary<string, string>()) context.Response.Headers[name] = value;
+                await context.Response.WriteAsync(answer.Body(recorded), aborted.Token);
+                return;
+            }
 
             if (TakeInjectedFailure(request) is { } injected) throw injected;
             if (!IsAuthorized(request)) throw FakeApiError.InvalidApiKey();
@@ -286,7 +335,7 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
         return buffer.ToArray();
     }
 
-    private void Record(HttpRequest request, byte[] body)
+    private RecordedRequest Record(HttpRequest request, byte[] body)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in request.Headers) headers[name] = values.ToString();
@@ -295,6 +344,7 @@ public sealed partial class FakeGeminiServer : IAsyncDisposable
         var recorded = new RecordedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers,
             isJson ? Encoding.UTF8.GetString(body) : null, body.LongLength, DateTimeOffset.UtcNow);
         lock (_gate) _requests.Add(recorded);
+        return recorded;
     }
 
     private FakeApiError? TakeInjectedFailure(HttpRequest request)

@@ -96,13 +96,11 @@ public sealed partial class GeminiClient
     {
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         attempt.CancelAfter(Options.RequestTimeout);
-        using var request = createRequest();
-        request.Headers.TryAddWithoutValidation(ApiKeyHeader, _key.Value);
         HttpResponseMessage? response = null;
         var handedOver = false;
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token).ConfigureAwait(false);
+            response = await SendWithKeyAsync(operation, createRequest, attempt.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 var body = await ReadErrorBodyAsync(response.Content, attempt.Token).ConfigureAwait(false);
@@ -139,6 +137,56 @@ public sealed partial class GeminiClient
             if (!handedOver) response?.Dispose();
         }
     }
+
+    /// <summary>
+    /// Sends a request with the key, following redirects itself (<see cref="GeminiHttp.Shared"/> does not: an HttpClient
+    /// handler would take the x-goog-api-key header along to wherever a redirect points). A redirect within the
+    /// endpoint's origin is followed, with the key; one to another origin is not followed at all.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendWithKeyAsync(string operation, Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)
+    {
+        var request = createRequest();
+        for (var redirects = 0; ; redirects++)
+        {
+            var from = request.RequestUri!;
+            var method = request.Method;
+            HttpResponseMessage response;
+            using (request)
+            {
+                request.Headers.TryAddWithoutValidation(ApiKeyHeader, _key.Value);
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+
+            var status = (int)response.StatusCode;
+            if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location) return response;
+            response.Dispose();
+            var target = location.IsAbsoluteUri ? location : new Uri(from, location);
+            if (!IsEndpointOrigin(target))
+            {
+                throw InvalidResponse(operation, GeminiErrorParser.Scrub(
+                    $"The answer redirects to {target.GetLeftPart(UriPartial.Authority)}, not to {new Uri(_baseUrl).GetLeftPart(UriPartial.Authority)}: " +
+                    "not followed, as the key is sent to the endpoint only.", _key.Value));
+            }
+
+            if (redirects == MaxRedirects) throw InvalidResponse(operation, $"The answer redirected more than {MaxRedirects} times.");
+
+            // As HTTP clients do: 303, and 301/302 after a POST, become a GET without a body; 307 and 308 repeat the request.
+            request = createRequest();
+            request.RequestUri = target;
+            if (status == 303 || (status is 301 or 302 && method == HttpMethod.Post))
+            {
+                request.Method = HttpMethod.Get;
+                request.Content?.Dispose();
+                request.Content = null;
+            }
+        }
+    }
+
+    private const int MaxRedirects = 5;
+
+    /// <summary>Same scheme, host and port as the endpoint: the only place the key is sent.</summary>
+    private bool IsEndpointOrigin(Uri url) =>
+        Uri.Compare(url, new Uri(_baseUrl), UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
 
     /// <summary>The API's error bodies are small; whatever a proxy sends instead is not buffered beyond 64 KiB.</summary>
     private static async Task<byte[]> ReadErrorBodyAsync(HttpContent content, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -54,12 +55,15 @@ internal static class GeminiErrorParser
         }
 
         var fromApi = status is not null || message is not null;
+        // Scrubbed before it is cut: a key echoed where the quote ends would otherwise leave its first characters behind.
         message ??= body.IsEmpty ? "(no error body)"
             : LooksLikeHtml(body) ? "(an HTML page, not the API's answer: a proxy or gateway in between?)"
-            : Truncate(Encoding.UTF8.GetString(body));
+            : Truncate(Scrub(Encoding.UTF8.GetString(body), secret));
         status ??= GrpcStatus.NameFromHttpCode(statusCode);
         retryDelay ??= FromRetryAfter(retryAfter, now);
-        return new GeminiApiException(operation, statusCode, status, Scrub(message, secret), reason, retryDelay, perDay && statusCode == 429, fromApi: fromApi);
+        // Every text of the answer that reaches a message is scrubbed, not only its message: status and reason are quoted too.
+        return new GeminiApiException(operation, statusCode, Scrub(status, secret), Scrub(message, secret), Scrub(reason, secret),
+            retryDelay, perDay && statusCode == 429, fromApi: fromApi);
     }
 
     /// <summary>A web page, which is never quoted: it says nothing useful and fills the error with markup.</summary>
@@ -121,6 +125,7 @@ internal static class GeminiErrorParser
     }
 
     /// <summary>Defence in depth: should a server ever echo the key, it still never reaches a message.</summary>
-    internal static string Scrub(string text, string secret) =>
-        secret.Length > 0 && text.Contains(secret, StringComparison.Ordinal) ? text.Replace(secret, "***", StringComparison.Ordinal) : text;
+    [return: NotNullIfNotNull(nameof(text))]
+    internal static string? Scrub(string? text, string secret) =>
+        text is not null && secret.Length > 0 && text.Contains(secret, StringComparison.Ordinal) ? text.Replace(secret, "***", StringComparison.Ordinal) : text;
 }

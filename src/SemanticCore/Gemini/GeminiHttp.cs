@@ -3,7 +3,11 @@ namespace SemanticCore.Gemini;
 /// <summary>One HttpClient for the process: connections are pooled and renewed (DNS changes), per the HttpClient guidelines.</summary>
 public static class GeminiHttp
 {
-    public static HttpClient Shared { get; } = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    /// <remarks>
+    /// Redirects are not followed here: the handler would send the x-goog-api-key header to wherever one points.
+    /// <see cref="GeminiClient"/> follows those within the endpoint's origin itself.
+    /// </remarks>
+    public static HttpClient Shared { get; } = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
     {
         // Each call has its own timeout (GeminiOptions.RequestTimeout); downloads of large outputs must not be cut at 100 s.
         Timeout = Timeout.InfiniteTimeSpan,

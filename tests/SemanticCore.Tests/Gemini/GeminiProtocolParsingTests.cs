@@ -59,6 +59,34 @@ public sealed class GeminiProtocolParsingTests
     }
 
     [Fact]
+    public void A_key_echoed_where_a_quoted_body_is_cut_leaves_none_of_its_characters()
+    {
+        const string key = "AIzaSy-ECHOED-BY-A-PROXY-0123456789";
+        // A proxy's page that echoes the request: the key starts 20 characters before the 300 that are quoted.
+        var e = Parse(403, new string('x', 280) + key + " and more of the request", secret: key);
+
+        Assert.DoesNotContain(key[..8], e.ToString(), StringComparison.Ordinal);
+        Assert.Contains("***", e.ApiMessage, StringComparison.Ordinal);
+        Assert.True(e.ApiMessage.Length < 400);
+    }
+
+    [Theory]
+    [InlineData("""{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"KEY"}]}}""")]
+    [InlineData("""{"error":{"code":403,"message":"denied","status":"KEY"}}""")]
+    [InlineData("""{"error":{"code":403,"message":"denied for KEY","status":"PERMISSION_DENIED"}}""")]
+    public void A_key_echoed_in_any_text_of_an_error_reaches_no_message(string body)
+    {
+        const string key = "AIzaSy-ECHOED-IN-JSON-0123456789";
+
+        var e = Parse(body.Contains("\"code\":400", StringComparison.Ordinal) ? 400 : 403, body.Replace("KEY", key, StringComparison.Ordinal), secret: key);
+
+        foreach (var text in new[] { e.ToString(), e.Status, e.Reason, e.ApiMessage, e.ToSemanticCoreException().ToString() })
+        {
+            Assert.DoesNotContain(key, text ?? "", StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void An_HTML_page_is_described_never_quoted_and_is_not_the_APIs_answer()
     {
         var e = Parse(403, "<!DOCTYPE html>\n<html><head><title>Blocked</title></head><body>s3cr3t proxy page</body></html>");
