@@ -30,6 +30,8 @@ internal static class Errors
         ["GeminiDailyQuotaExhausted"] = "Wait for the daily quota to reset, or queue the work for a batch job (-Mode Async).",
         ["GeminiRateLimited"] = "Run the command again later, or queue the work for a batch job (-Mode Async).",
         ["GeminiUnavailable"] = "Check the network and the service status, then run the command again.",
+        ["InvalidPath"] = "Check the path for a mistyped drive or stray characters; relative paths follow the current location.",
+        ["NotAFileSystemPath"] = "Give a path on disk, not one of another provider (env:, variable:, HKLM:).",
         ["PathNotFound"] = "Check the path; relative paths follow the current location.",
         ["NoMatchingFiles"] = "Check the wildcard pattern and the current location.",
         ["PathIsDirectory"] = "Import the folder's files: Sync-SemanticFolder <folder>, or Get-ChildItem <folder> -Recurse -File | Import-SemanticDocument.",

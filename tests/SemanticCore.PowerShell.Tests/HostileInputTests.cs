@@ -199,6 +199,13 @@ public sealed class HostileInputTests(ModuleFixture module)
 
     private static string Scalar(string database, string sql) => Convert.ToString(Db.Scalar<object>(database, sql))!;
 
+    /// <summary>Nothing beside the index and the documents: no file under a mangled name, no other index.</summary>
+    private static void NothingCreated(TestDirectory dir)
+    {
+        Assert.Equal(["kb"], Directory.GetDirectories(dir.Path).Select(Path.GetFileName));
+        Assert.All(Directory.GetFiles(dir.Path).Select(Path.GetFileName), f => Assert.StartsWith("index.db", f, StringComparison.Ordinal));
+    }
+
     private static void MakeFifo(string path)
     {
         using var mkfifo = Process.Start("mkfifo", path)!;
@@ -343,6 +350,26 @@ public sealed class HostileInputTests(ModuleFixture module)
                 return [];
             },
             (_, _) => { }, Terminating: true),
+        new("a blank -Database (never the default index)", "Import-SemanticDocument kb/good.md -Database ' ' -WhatIf", ["InvalidPath"], null,
+            (run, dir) =>
+            {
+                Assert.Empty(run.Output);
+                NothingCreated(dir);
+            }, Terminating: true),
+        new("a NUL character in -Database", "Import-SemanticDocument kb/good.md -Database $bad -Provider Local", ["InvalidPath"],
+            _ => new() { ["bad"] = "in\0dex.db" }, (_, dir) => NothingCreated(dir), Terminating: true),
+        new("-Database on another provider (env:)", "Import-SemanticDocument kb/good.md -Database env:SEMANTICCORE_HOSTILE -Provider Local", ["NotAFileSystemPath"], null,
+            (_, dir) =>
+            {
+                NothingCreated(dir);
+                Assert.False(System.IO.File.Exists("SEMANTICCORE_HOSTILE"));
+            }, Terminating: true),
+        new("-Database on a drive that doesn't exist", "Get-ChunkStatus -Database 'nodrive:/index.db'", ["InvalidPath"], null, (_, dir) => NothingCreated(dir), Terminating: true),
+        new("bad paths piped to Update-SemanticSchema among good ones", "$bad, ' ', 'index.db' | Update-SemanticSchema", ["InvalidPath", "InvalidPath"],
+            _ => new() { ["bad"] = "a\0b.db" },
+            (run, dir) => Assert.Equal(dir.Combine("index.db"), run.Single().Text("Database"))),
+        new("a NUL character in Backup-SemanticIndex -Destination", "Backup-SemanticIndex -Destination $bad -Database index.db", ["InvalidPath"],
+            _ => new() { ["bad"] = "copy\0.db" }, (_, dir) => NothingCreated(dir), Terminating: true),
         new("-Database in a folder that doesn't exist", "Get-ChunkStatus -Database nodir/sub/index.db", ["DatabaseNotFound"], null,
             (_, dir) => Assert.False(Directory.Exists(dir.Combine("nodir"))), Terminating: true),
     ];
