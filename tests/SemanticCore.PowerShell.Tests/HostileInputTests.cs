@@ -370,6 +370,26 @@ public sealed class HostileInputTests(ModuleFixture module)
             (run, dir) => Assert.Equal(dir.Combine("index.db"), run.Single().Text("Database"))),
         new("a NUL character in Backup-SemanticIndex -Destination", "Backup-SemanticIndex -Destination $bad -Database index.db", ["InvalidPath"],
             _ => new() { ["bad"] = "copy\0.db" }, (_, dir) => NothingCreated(dir), Terminating: true),
+        new("a named pipe as Backup-SemanticIndex -Destination, with -Force",
+            "Backup-SemanticIndex pipe.db -Database index.db -Force; Backup-SemanticIndex copy.db -Database index.db", ["BackupDestinationExists"],
+            dir =>
+            {
+                MakeFifo(dir.Combine("pipe.db"));
+                return [];
+            },
+            (run, dir) =>
+            {
+                // Replaced, the pipe would be a file now (and /dev/null, for root, a file for every process).
+                Assert.True(IsFifo(dir.Combine("pipe.db")));
+                Assert.Equal(dir.Combine("copy.db"), run.Single().Text("Path"));
+            }, UnixOnly: true),
+        new("a Backup-SemanticIndex -Destination in a folder that doesn't exist",
+            "Backup-SemanticIndex nodir/copy.db -Database index.db; Backup-SemanticIndex copy.db -Database index.db", ["BackupFailed"], null,
+            (run, dir) =>
+            {
+                Assert.False(Directory.Exists(dir.Combine("nodir")));
+                Assert.Equal(dir.Combine("copy.db"), run.Single().Text("Path"));
+            }),
         new("-Database in a folder that doesn't exist", "Get-ChunkStatus -Database nodir/sub/index.db", ["DatabaseNotFound"], null,
             (_, dir) => Assert.False(Directory.Exists(dir.Combine("nodir"))), Terminating: true),
     ];
