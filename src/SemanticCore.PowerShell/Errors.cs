@@ -46,6 +46,7 @@ internal static class Errors
         ["IndexSettingsConflict"] = "Leave out -Provider, -Model and -Dimensions to use the index's own settings, or give -Database a new file.",
         ["InvalidDimensions"] = "Give -Dimensions within the provider's range (Gemini: 128 to 3072).",
         ["InputObjectNotSupported"] = "Pipe the objects the cmdlet's help lists under -InputObject.",
+        ["ChunkNotFound"] = "List the index's chunks with Get-ChunkStatus; ids are those of this index (-Database).",
         ["BatchJobNotFound"] = "List the index's jobs with Get-BatchJob; ids are compared exactly.",
         ["BatchJobWaitTimeout"] = "Run Sync-BatchJob again later, or with a longer -Timeout.",
         ["BatchStopFailed"] = "Run Stop-BatchJob again.",

@@ -425,6 +425,11 @@ public sealed class HostileInputTests(ModuleFixture module)
 
     private static IEnumerable<HostileKind> ChunksAndJobs() =>
     [
+        new("chunk ids that don't exist for Reset-ChunkStatus",
+            "Reset-ChunkStatus -Id 999999, -1, 9223372036854775807, $id -Database index.db -Force -PassThru",
+            ["ChunkNotFound", "ChunkNotFound", "ChunkNotFound"],
+            dir => new() { ["id"] = Db.Scalar<long>(dir.Combine("index.db"), "SELECT MIN(id) FROM chunks") },
+            (run, _) => Assert.Equal("Pending", run.Single().Text("Status"))),
         new("a number, a string and a hashtable piped to Reset-ChunkStatus",
             "@{ Id = $id }, 42, 'x', (Get-ChunkStatus -Database index.db -Id $id) | Reset-ChunkStatus -Database index.db -Force -PassThru",
             ["InputObjectNotSupported", "InputObjectNotSupported", "InputObjectNotSupported"],
