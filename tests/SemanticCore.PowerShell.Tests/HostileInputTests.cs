@@ -435,6 +435,12 @@ public sealed class HostileInputTests(ModuleFixture module)
             ["InputObjectNotSupported", "InputObjectNotSupported", "InputObjectNotSupported"],
             dir => new() { ["id"] = Db.Scalar<long>(dir.Combine("index.db"), "SELECT MIN(id) FROM chunks") },
             (run, _) => Assert.Equal("Pending", run.Single().Text("Status"))),
+        new("a number and a hashtable piped to Get-BatchJob",
+            "@{ Id = 'x' }, 42, (Get-ChunkStatus -DocumentPath kb/seed.md -Database index.db -First 1), (Get-BatchJob -Database index.db) | Get-BatchJob -Database index.db",
+            ["InputObjectNotSupported", "InputObjectNotSupported"], null,
+            // The seed's chunk is in no job: it names none, and that is no error.
+            (run, _) => Assert.Equal("Submitted", run.Single().Text("Status")),
+            Prepare: "Import-SemanticDocument kb/good.md -Database index.db -Mode Async; $null = Invoke-BatchFlush -Database index.db -Force"),
         new("a number and a hashtable piped to Stop-BatchJob",
             "$job = Get-BatchJob -Database index.db -Active; @{ Id = $job.Id }, 42, $job | Stop-BatchJob -Database index.db -Confirm:$false",
             ["InputObjectNotSupported", "InputObjectNotSupported"], null,
