@@ -233,6 +233,12 @@ public sealed class HostileInputTests(ModuleFixture module)
         new("UTF-16 (big-endian) with a BOM", Import("utf16be.md"), [],
             Put("utf16be.md", [.. Encoding.BigEndianUnicode.GetPreamble(), .. Encoding.BigEndianUnicode.GetBytes("# Grüße\n\nText in UTF-16.")]),
             BothImported("utf16be.md", db => Assert.Equal("Grüße", Scalar(db, "SELECT title FROM documents WHERE source_path LIKE '%utf16be.md'")))),
+        new("UTF-32 with a BOM", Import("utf32.md"), [],
+            Put("utf32.md", [.. new UTF32Encoding(false, true).GetPreamble(), .. new UTF32Encoding(false, true).GetBytes("# Ünïcode 🚀\n\nText in UTF-32.")]),
+            // Read as UTF-16 it was text with a NUL after every character, and a title of stray characters past U+FFFF.
+            BothImported("utf32.md", db => Assert.Equal("Ünïcode 🚀", Scalar(db, "SELECT title FROM documents WHERE source_path LIKE '%utf32.md'")))),
+        new("only control characters", Import("control.md"), ["EmptyFile"],
+            Put("control.md", [.. Enumerable.Range(1, 31).Where(b => b is not (9 or 10 or 13)).Select(b => (byte)b), 0x7F, 0x1B, 0x07, 0x0C, 0x0A])),
         new("terminal escape sequences in a title and text", Import("escapes.md"), [],
             Put("escapes.md", "# Title\u001b]0;owned\u0007\n\nText \u001b[2J\u001b[31mred\u001b[0m and a bell\u0007.\n"),
             BothImported("escapes.md", db => Assert.Equal("0", Scalar(db,
