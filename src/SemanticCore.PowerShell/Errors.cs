@@ -43,6 +43,7 @@ internal static class Errors
         ["FileTooLarge"] = "Split the file, or leave it out (-Exclude).",
         ["NotARegularFile"] = "Import files only; leave devices, pipes and sockets out (-Exclude).",
         ["MarkdownTooDeep"] = "Flatten the file's nesting, or leave it out (-Exclude).",
+        ["MarkdownTooComplex"] = "Leave the file out (-Exclude), or import it as plain text (a .txt copy), which is not parsed as Markdown.",
         ["IndexSettingsConflict"] = "Leave out -Provider, -Model and -Dimensions to use the index's own settings, or give -Database a new file.",
         ["InvalidDimensions"] = "Give -Dimensions within the provider's range (Gemini: 128 to 3072).",
         ["InputObjectNotSupported"] = "Pipe the objects the cmdlet's help lists under -InputObject.",

@@ -261,6 +261,21 @@ public sealed class HostileInputTests(ModuleFixture module)
             Put("tables.md", "# Tables\n\n|" + string.Concat(Enumerable.Range(0, 2000).Select(i => $" c{i} |")) + "\n|" + string.Concat(Enumerable.Repeat("---|", 2000)) + "\n|" +
                 string.Concat(Enumerable.Range(0, 2000).Select(i => $" {i} |")) + "\n\n" + string.Concat(Enumerable.Repeat("|\n", 200_000))),
             BothImported("tables.md", db => Assert.True(long.Parse(Scalar(db, "SELECT MAX(length(content)) FROM chunks")) < 20_000, "a chunk over the size limit"))),
+        // Markdown whose parsing costs the square (or cube) of its size: refused before the parser spends minutes on it.
+        new("100,000 inline links that never close (\"[a](\" repeated, 400 KB)", Import("links.md"), ["MarkdownTooComplex"],
+            Put("links.md", "# Links\n\n" + string.Concat(Enumerable.Repeat("[a](", 100_000)))),
+        new("100,000 link reference definitions in one paragraph", Import("refs.md"), ["MarkdownTooComplex"],
+            Put("refs.md", "# Refs\n\n" + string.Concat(Enumerable.Range(0, 100_000).Select(i => $"[r{i}]: http://example.com/{i}\n")))),
+        new("2,000 nested list items (4 MB)", Import("nested.md"), ["MarkdownTooDeep"],
+            Put("nested.md", string.Concat(Enumerable.Range(0, 2000).Select(i => new string(' ', 2 * i) + "- item\n")))),
+        new("2,000 nested list markers with no text", Import("markers.md"), ["MarkdownTooDeep"],
+            Put("markers.md", string.Concat(Enumerable.Range(0, 2000).Select(i => new string(' ', 2 * i) + "-\n")))),
+        new("2,000 lines of ever deeper quotes", Import("quotes.md"), ["MarkdownTooDeep"],
+            Put("quotes.md", string.Concat(Enumerable.Range(0, 2000).Select(i => new string('>', i) + " a\n")))),
+        new("5,000 links and data-URI images that do close (not refused)", Import("manylinks.md"), [],
+            Put("manylinks.md", "# Many links\n\n" + string.Concat(Enumerable.Range(0, 5000).Select(i =>
+                $"See [link {i}](http://example.com/{i}) and ![image {i}](data:image/png;base64,{new string('A', 200)}).\n\n"))),
+            BothImported("manylinks.md")),
         new("a YAML bomb in front matter (billion laughs, 200,000 keys)", Import("yaml.md"), [],
             Put("yaml.md", "---\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n" +
                 "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n" + string.Concat(Enumerable.Range(0, 200_000).Select(i => $"k{i}: v\n")) +
