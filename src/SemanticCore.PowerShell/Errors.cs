@@ -45,6 +45,7 @@ internal static class Errors
         ["MarkdownTooDeep"] = "Flatten the file's nesting, or leave it out (-Exclude).",
         ["MarkdownTooComplex"] = "Leave the file out (-Exclude), or import it as plain text (a .txt copy), which is not parsed as Markdown.",
         ["IndexSettingsConflict"] = "Leave out -Provider, -Model and -Dimensions to use the index's own settings, or give -Database a new file.",
+        ["InvalidModel"] = "Give -Model the name of an embedding model (e.g. gemini-embedding-001), or leave it out for the provider's default.",
         ["InvalidDimensions"] = "Give -Dimensions within the provider's range (Gemini: 128 to 3072).",
         ["InputObjectNotSupported"] = "Pipe the objects the cmdlet's help lists under -InputObject.",
         ["ChunkNotFound"] = "List the index's chunks with Get-ChunkStatus; ids are those of this index (-Database).",

@@ -506,5 +506,8 @@ public sealed class HostileInputTests(ModuleFixture module)
                 GoodImported(run, dir);
                 Assert.False(System.IO.File.Exists(dir.Combine("new.db")));
             }),
+        new("a blank -Model for a new index", "Import-SemanticDocument kb/good.md -Database new.db -Provider Gemini -Model ' ' -Mode Async", ["InvalidModel"], null,
+            // Recorded, it would have been the index's model for good, and every flush would fail.
+            (_, dir) => Assert.False(System.IO.File.Exists(dir.Combine("new.db"))), Terminating: true),
     ];
 }
