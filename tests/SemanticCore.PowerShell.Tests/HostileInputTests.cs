@@ -411,6 +411,15 @@ public sealed class HostileInputTests(ModuleFixture module)
                 Assert.False(Directory.Exists(dir.Combine("nodir")));
                 Assert.Equal(dir.Combine("copy.db"), run.Single().Text("Path"));
             }),
+        new("an index whose recorded dimensions were edited to -5", "Search-SemanticIndex rotating -Database tampered.db -Mode Semantic", ["IndexCorrupt"],
+            dir =>
+            {
+                Db.Execute(dir.Combine("index.db"), "PRAGMA wal_checkpoint(TRUNCATE)");
+                System.IO.File.Copy(dir.Combine("index.db"), dir.Combine("tampered.db"));
+                Db.Execute(dir.Combine("tampered.db"), "UPDATE settings SET value = '-5' WHERE key = 'dimensions'");
+                return [];
+            },
+            (_, _) => { }, Terminating: true),
         new("-Database in a folder that doesn't exist", "Get-ChunkStatus -Database nodir/sub/index.db", ["DatabaseNotFound"], null,
             (_, dir) => Assert.False(Directory.Exists(dir.Combine("nodir"))), Terminating: true),
     ];
