@@ -344,6 +344,22 @@ public sealed class HostileInputTests(ModuleFixture module)
         }, UnixOnly: true),
         new("a NUL character in a path", "$bad, 'kb/good.md' | Import-SemanticDocument -Database index.db -Mode Async", ["PathNotFound"],
             _ => new() { ["bad"] = "kb/go\0od.md" }),
+        new("5,000 missing files before the good one", "$missing + 'kb/good.md' | Import-SemanticDocument -Database index.db -Mode Async",
+            [.. Enumerable.Repeat("PathNotFound", 5000)],
+            _ => new() { ["missing"] = Enumerable.Range(0, 5000).Select(i => $"kb/missing{i}.md").ToArray() }),
+        new("a named pipe and a symbolic link back up the tree in a mirrored folder", "Sync-SemanticFolder kb -Database index.db", ["NotARegularFile"],
+            dir =>
+            {
+                MakeFifo(dir.Combine("kb", "pipe.md"));
+                Directory.CreateDirectory(dir.Combine("kb", "sub"));
+                Directory.CreateSymbolicLink(dir.Combine("kb", "sub", "up"), dir.Combine("kb"));
+                return [];
+            },
+            (run, dir) =>
+            {
+                GoodImported(run, dir);
+                Assert.Equal(1L, run.Output.Single(o => o.TypeName().EndsWith("FolderSyncSummary", StringComparison.Ordinal)).Long("Failed"));
+            }, UnixOnly: true),
         new("$null and empty strings piped", "$null, '', 'kb/good.md' | Import-SemanticDocument -Database index.db -Mode Async",
             ["ParameterArgumentValidationErrorNullNotAllowed", "ParameterArgumentValidationErrorEmptyStringNotAllowed"]),
         new("a number, a hashtable and a folder piped as files", "42, @{ Path = 'kb/good.md' }, (Get-Item kb), 'kb/good.md' | Import-SemanticDocument -Database index.db -Mode Async",
