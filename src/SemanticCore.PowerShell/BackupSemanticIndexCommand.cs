@@ -28,7 +28,7 @@ public sealed class BackupSemanticIndexCommand : SemanticCmdlet
 
     protected override void OnProcessRecord()
     {
-        var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+        var destination = FileSystemPath(Destination, "-Destination");
         var source = ResolveDatabasePath();
         var replacing = File.Exists(destination) ? " (replacing it)" : "";
         if (!ShouldProcess($"'{destination}'{replacing}", $"Back up the index '{source}'")) return;

@@ -41,7 +41,14 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
         var index = OpenIndex(createIfMissing: false);
         if (ParameterSetName is IdSet or InputSet)
         {
-            foreach (var id in ParameterSetName == IdSet ? Id : JobIdOf(InputObject!))
+            var ids = ParameterSetName == IdSet ? Id : JobIdOf(InputObject!);
+            if (ids is null)
+            {
+                WriteInputNotSupported(InputObject!, "job", "batch jobs (Get-BatchJob), job ids, or objects with a BatchJobId (chunks)");
+                return;
+            }
+
+            foreach (var id in ids)
             {
                 if (BatchJobQueries.Find(index, id) is { } job) WriteObject(job);
                 else WriteError(Errors.Create("BatchJobNotFound", ErrorCategory.ObjectNotFound, $"There is no batch job '{id}' in the index '{index.DatabasePath}'.", id));
@@ -54,16 +61,19 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
         foreach (var job in BatchJobQueries.List(index, statuses)) WriteObject(job);
     }
 
-    private static IEnumerable<string> JobIdOf(PSObject input)
+    /// <summary>The job ids a piped object names (none for a chunk in no job); null for an object that can't name a job.</summary>
+    private static string[]? JobIdOf(PSObject input)
     {
-        var id = input.BaseObject switch
+        switch (input.BaseObject)
         {
-            BatchJob job => job.Id,
-            string text => text,
-            // Another object names a job in BatchJobId; only a plain record (Import-Csv) is taken to mean one by its Id.
-            PSCustomObject => (input.Properties["BatchJobId"] ?? input.Properties["Id"])?.Value?.ToString(),
-            _ => input.Properties["BatchJobId"]?.Value?.ToString(),
-        };
+            case BatchJob job: return [job.Id];
+            case string text: return [text];
+        }
+
+        // Another object names a job in BatchJobId; only a plain record (Import-Csv) is taken to mean one by its Id.
+        var property = input.Properties["BatchJobId"] ?? (input.BaseObject is PSCustomObject ? input.Properties["Id"] : null);
+        if (property is null) return null;
+        var id = property.Value?.ToString();
         return string.IsNullOrWhiteSpace(id) ? [] : [id];
     }
 }

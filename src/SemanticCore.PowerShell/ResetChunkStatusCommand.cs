@@ -62,8 +62,18 @@ public sealed class ResetChunkStatusCommand : SemanticCmdlet
             return;
         }
 
+        var found = ChunkQueries.Find(index, filter).ToList();
+        if (filter.Ids is { } named)
+        {
+            // A chunk named by id (or piped) that is not in the index: requeueing nothing must not look like success.
+            foreach (var id in named.Distinct().Except(found.Select(c => c.Id)))
+            {
+                WriteError(Errors.Create("ChunkNotFound", ErrorCategory.ObjectNotFound, $"There is no chunk {id} in the index '{index.DatabasePath}'.", id));
+            }
+        }
+
         var chosen = new List<long>();
-        foreach (var chunk in ChunkQueries.Find(index, filter).ToList())
+        foreach (var chunk in found)
         {
             if (!Resettable(chunk.State))
             {

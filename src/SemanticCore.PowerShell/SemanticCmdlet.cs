@@ -62,16 +62,72 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     protected CancellationToken Cancellation => stopping.Token;
 
     /// <summary>-Database, else $env:SEMANTICCORE_DATABASE, else the per-user default; relative paths follow PowerShell's location.</summary>
-    protected string ResolveDatabasePath() => ResolveDatabase().Path;
+    /// <remarks>A path that names no file ends the command (InvalidPath, NotAFileSystemPath).</remarks>
+    protected string ResolveDatabasePath() => Terminating(() => ResolveDatabase().Path, Database);
+
+    /// <summary>As <see cref="ResolveDatabasePath"/>, for a command that reports a bad path per index.</summary>
+    /// <exception cref="SemanticCoreException">InvalidPath, NotAFileSystemPath.</exception>
+    protected string ResolveDatabasePathPerItem() => ResolveDatabase().Path;
 
     /// <summary>The index file and where its path came from, for -Verbose.</summary>
+    /// <exception cref="SemanticCoreException">InvalidPath, NotAFileSystemPath.</exception>
     private (string Path, string Source) ResolveDatabase()
     {
-        if (!string.IsNullOrWhiteSpace(Database)) return (SessionState.Path.GetUnresolvedProviderPathFromPSPath(Database), "-Database");
+        // A blank -Database is a mistake (an unset variable, say), never a request for the default index.
+        if (Database is not null) return (ToFileSystemPath(Database, "-Database"), "-Database");
         var fromEnvironment = Environment.GetEnvironmentVariable(DefaultDatabase.EnvironmentVariable);
+        var source = $"$env:{DefaultDatabase.EnvironmentVariable}";
         return string.IsNullOrWhiteSpace(fromEnvironment)
             ? (DefaultDatabase.Path, "the per-user default")
-            : (SessionState.Path.GetUnresolvedProviderPathFromPSPath(fromEnvironment), $"$env:{DefaultDatabase.EnvironmentVariable}");
+            : (ToFileSystemPath(fromEnvironment, source), source);
+    }
+
+    /// <summary>
+    /// A path parameter (-Destination, a folder) as a file system path; relative paths follow PowerShell's location.
+    /// A path that names no file (blank, a NUL character, an unknown drive, another provider's env: or variable:)
+    /// ends the command: every item would meet it.
+    /// </summary>
+    protected string FileSystemPath(string given, string parameter) => Terminating(() => ToFileSystemPath(given, parameter), given);
+
+    /// <exception cref="SemanticCoreException">InvalidPath, NotAFileSystemPath.</exception>
+    private string ToFileSystemPath(string given, string parameter)
+    {
+        if (string.IsNullOrWhiteSpace(given)) throw InvalidPath(given, parameter, "is blank");
+        if (given.Contains('\0', StringComparison.Ordinal)) throw InvalidPath(given, parameter, "contains a NUL character");
+        string path;
+        ProviderInfo provider;
+        try
+        {
+            path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(given, out provider, out _);
+        }
+        catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException or NotSupportedException)
+        {
+            throw InvalidPath(given, parameter, $"can't be resolved ({ex.Message})");
+        }
+
+        if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+        {
+            throw new SemanticCoreException("NotAFileSystemPath", FailureKind.InvalidArgument,
+                $"{parameter} '{given}' is not a file system path (provider {provider.Name}).");
+        }
+
+        return path;
+    }
+
+    private static SemanticCoreException InvalidPath(string given, string parameter, string problem) =>
+        new("InvalidPath", FailureKind.InvalidArgument, $"{parameter} '{given.Replace('\0', ' ')}' {problem}.");
+
+    private T Terminating<T>(Func<T> work, object? target)
+    {
+        try
+        {
+            return work();
+        }
+        catch (SemanticCoreException ex)
+        {
+            ThrowTerminatingError(Errors.From(ex, target));
+            throw; // unreachable: ThrowTerminatingError always throws
+        }
     }
 
     /// <summary>
@@ -80,7 +136,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     /// </summary>
     protected SemanticIndex OpenIndex(bool createIfMissing, IndexSettingsRequest? settings = null)
     {
-        var (path, source) = ResolveDatabase();
+        var (path, source) = Terminating(ResolveDatabase, Database);
         if (openIndexes.TryGetValue(path, out var open)) return open;
         try
         {

@@ -127,7 +127,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
 
     private string ResolveFolder()
     {
-        var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var folder = FileSystemPath(Path, "-Path");
         if (!Directory.Exists(folder))
         {
             ThrowTerminatingError(Errors.Create(File.Exists(folder) ? "PathIsNotDirectory" : "PathNotFound", ErrorCategory.ObjectNotFound,

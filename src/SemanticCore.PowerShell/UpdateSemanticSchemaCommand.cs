@@ -18,7 +18,18 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
 
     protected override void OnProcessRecord()
     {
-        var path = ResolveDatabasePath();
+        string path;
+        try
+        {
+            path = ResolveDatabasePathPerItem();
+        }
+        catch (SemanticCoreException ex)
+        {
+            // A path that names no file is that index's error: the other piped indexes are still upgraded.
+            WriteError(Errors.From(ex, Database));
+            return;
+        }
+
         SchemaUpdate plan;
         try
         {

@@ -31,18 +31,27 @@ namespace SemanticCore.Chunking;
 /// </remarks>
 public static class MarkdownChunker
 {
-    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
-        .UseYamlFrontMatter()
-        .UsePipeTables()
-        .UseGridTables()
-        .UseTaskLists()
-        .UseEmphasisExtras()
-        .UseDefinitionLists()
-        .UseAlertBlocks()
-        .UseAutoLinks()
-        .Build();
+    private static readonly MarkdownPipeline Pipeline = BuildPipeline();
+
+    private static MarkdownPipeline BuildPipeline()
+    {
+        var builder = new MarkdownPipelineBuilder()
+            .UseYamlFrontMatter()
+            .UsePipeTables()
+            .UseGridTables()
+            .UseTaskLists()
+            .UseEmphasisExtras()
+            .UseDefinitionLists()
+            .UseAlertBlocks()
+            .UseAutoLinks();
+        // First, so it sees every line that could nest deeper before the parser that would open the container.
+        builder.BlockParsers.Insert(0, new NestingGuard(builder.MaximumNestingDepth));
+        return builder.Build();
+    }
 
     /// <summary>Chunks <paramref name="markdown"/>; an empty or whitespace-only document gives zero chunks.</summary>
+    /// <exception cref="MarkdownTooComplexException">Markdown the parser would take far too long over (see <see cref="MarkdownLimits"/>).</exception>
+    /// <exception cref="ArgumentException">Nesting past the parser's depth limit.</exception>
     public static ChunkedDocument Chunk(string markdown, string fallbackTitle, ChunkingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(markdown);
@@ -56,6 +65,7 @@ public static class MarkdownChunker
             return new ChunkedDocument(VectorText.SingleLine(fallbackTitle), []);
         }
 
+        MarkdownLimits.Check(source);
         MarkdownDocument document = Markdown.Parse(source, Pipeline);
         string title = FindTitle(document, source) ?? VectorText.SingleLine(fallbackTitle);
         var walker = new Walker(source, new ChunkSink(title, options, limits));

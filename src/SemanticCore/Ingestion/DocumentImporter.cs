@@ -270,6 +270,10 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         {
             return DocumentChunker.Chunk(document.Text, Path.GetExtension(path), Path.GetFileNameWithoutExtension(path), options);
         }
+        catch (MarkdownTooComplexException ex)
+        {
+            throw new SemanticCoreException("MarkdownTooComplex", FailureKind.InvalidData, $"'{path}' {ex.Message}", ex);
+        }
         catch (Exception ex) when (ex is not (SemanticCoreException or OutOfMemoryException or OperationCanceledException))
         {
             var tooDeep = ex is ArgumentException && ex.Message.Contains("depth limit", StringComparison.OrdinalIgnoreCase);

@@ -46,9 +46,13 @@ public static class DocumentReader
         }
 
         var text = Decode(path, bytes);
-        if (string.IsNullOrWhiteSpace(text))
+        // Control characters (escape sequences, form feeds) are dropped by the chunkers: alone, they are nothing to index either.
+        if (text.All(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
-            throw new SemanticCoreException("EmptyFile", FailureKind.InvalidData, $"'{path}' is empty: there is nothing to index.");
+            throw new SemanticCoreException("EmptyFile", FailureKind.InvalidData,
+                string.IsNullOrWhiteSpace(text)
+                    ? $"'{path}' is empty: there is nothing to index."
+                    : $"'{path}' holds only whitespace and control characters: there is nothing to index.");
         }
 
         return new DocumentText(path, text, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
@@ -75,6 +79,9 @@ public static class DocumentReader
     {
         // A BOM says what the file is; without one, UTF-8 is the only encoding we accept.
         if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) return DecodeStrict(path, bytes.AsSpan(3), StrictUtf8);
+        // UTF-32 before UTF-16: its little-endian BOM begins with UTF-16's.
+        if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE, 0x00, 0x00])) return DecodeStrict(path, bytes.AsSpan(4), new UTF32Encoding(false, false, true));
+        if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF])) return DecodeStrict(path, bytes.AsSpan(4), new UTF32Encoding(true, false, true));
         if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE])) return DecodeStrict(path, bytes.AsSpan(2), new UnicodeEncoding(false, false, true));
         if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF])) return DecodeStrict(path, bytes.AsSpan(2), new UnicodeEncoding(true, false, true));
 
@@ -96,7 +103,7 @@ public static class DocumentReader
         catch (DecoderFallbackException ex)
         {
             throw new SemanticCoreException("InvalidUtf8", FailureKind.InvalidData,
-                $"'{path}' is not valid {(encoding is UTF8Encoding ? "UTF-8" : "UTF-16")} text (bad byte at offset {ex.Index}); save it as UTF-8 and import it again.", ex);
+                $"'{path}' is not valid {encoding switch { UTF8Encoding => "UTF-8", UTF32Encoding => "UTF-32", _ => "UTF-16" }} text (bad byte at offset {ex.Index}); save it as UTF-8 and import it again.", ex);
         }
     }
 }

@@ -25,6 +25,13 @@ public static class IndexBackup
                 $"'{destination}' already exists. Give another -Destination, or add -Force to replace a file.");
         }
 
+        if (File.Exists(destination) && !FileKind.IsRegular(destination))
+        {
+            // Moving the copy into place would replace the device or pipe itself (/dev/null, for root), not write into it.
+            throw new SemanticCoreException("BackupDestinationExists", FailureKind.ResourceExists,
+                $"'{destination}' is not a regular file (a device, a named pipe or a socket); it is never replaced, even with -Force. Give another -Destination.");
+        }
+
         var clock = Stopwatch.StartNew();
         var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.partial");
         try
@@ -60,7 +67,8 @@ public static class IndexBackup
         }
         finally
         {
-            File.Delete(temporary);
+            // Not there when the copy could not even be created (its folder is missing).
+            if (File.Exists(temporary)) File.Delete(temporary);
         }
     }
 }

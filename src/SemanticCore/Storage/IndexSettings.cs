@@ -22,6 +22,13 @@ public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model,
     {
         var provider = request.Provider ?? EmbeddingProviderKind.Gemini;
         var model = request.Model ?? (provider == EmbeddingProviderKind.Local ? DefaultLocalModel : DefaultGeminiModel);
+        if (string.IsNullOrWhiteSpace(model) || model.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            // Recorded in a new index, it would stay its model for good: every embedding request would fail.
+            throw new SemanticCoreException("InvalidModel", FailureKind.InvalidArgument,
+                $"'{string.Concat(model.Select(c => char.IsControl(c) ? '?' : c))}' is not a model name: it is blank, or contains spaces or control characters.");
+        }
+
         var dimensions = request.Dimensions ?? DefaultDimensions;
         var (min, max) = provider == EmbeddingProviderKind.Gemini ? (128, 3072) : (16, 8192);
         if (dimensions < min || dimensions > max)

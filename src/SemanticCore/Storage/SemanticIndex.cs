@@ -20,6 +20,9 @@ public sealed class SemanticIndex : IDisposable
         ? new Version(v.Major, v.Minor, Math.Max(v.Build, 0))
         : new Version(0, 0, 0);
 
+    /// <summary>The most dimensions any provider records (Local's 8,192, with room to spare).</summary>
+    private const int MaxDimensions = 65_536;
+
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
 
     private SemanticIndex(string path, SqliteConnection connection, IndexSettings settings, SchemaUpdate migration, bool created)
@@ -65,7 +68,7 @@ public sealed class SemanticIndex : IDisposable
             Sql.Execute(connection, "PRAGMA journal_mode = WAL");
             Sql.Execute(connection, "PRAGMA synchronous = NORMAL");
             requested ??= IndexSettings.FromRequest(request);
-            var actual = ReadSettings(connection) ?? (createIfMissing ? RecordSettings(connection, requested) : requested);
+            var actual = ReadSettings(connection, path) ?? (createIfMissing ? RecordSettings(connection, path, requested) : requested);
             request.EnsureCompatibleWith(actual, path);
             return new SemanticIndex(path, connection, actual, migration, isNew);
         }
@@ -292,19 +295,27 @@ public sealed class SemanticIndex : IDisposable
     };
 
     /// <summary>The settings recorded in the index, or null when none are (a new index, or one of the earlier layout).</summary>
-    private static IndexSettings? ReadSettings(SqliteConnection connection)
+    private static IndexSettings? ReadSettings(SqliteConnection connection, string path)
     {
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT key, value FROM settings WHERE key IN ('provider', 'model', 'dimensions')";
         using var reader = command.ExecuteReader();
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         while (reader.Read()) values[reader.GetString(0)] = reader.GetString(1);
+        if (values.TryGetValue("dimensions", out var recorded) &&
+            !(int.TryParse(recorded, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) && size is >= 1 and <= MaxDimensions))
+        {
+            // No module ever records that: the settings were edited or damaged, and no vector could be read with them.
+            throw new SemanticCoreException("IndexCorrupt", FailureKind.InvalidData,
+                $"The index '{path}' is damaged: its recorded dimensions ('{recorded}') are not a number from 1 to {MaxDimensions:N0}. Restore it from a backup.");
+        }
+
         return values.Count == 3 && Enum.TryParse<EmbeddingProviderKind>(values["provider"], out var provider) && int.TryParse(values["dimensions"], out var dimensions)
             ? new IndexSettings(provider, values["model"], dimensions)
             : null;
     }
 
-    private static IndexSettings RecordSettings(SqliteConnection connection, IndexSettings settings)
+    private static IndexSettings RecordSettings(SqliteConnection connection, string path, IndexSettings settings)
     {
         using (var transaction = connection.BeginTransaction())
         {
@@ -317,7 +328,7 @@ public sealed class SemanticIndex : IDisposable
             transaction.Commit();
         }
 
-        return ReadSettings(connection)!;
+        return ReadSettings(connection, path)!;
     }
 
     private static int ReadVersion(SqliteConnection connection) => Convert.ToInt32(Sql.Scalar(connection, "PRAGMA user_version"));

@@ -637,4 +637,54 @@ public class MarkdownChunkerTests
         Assert.True(doc.Chunks.Count > 1);
         Assert.All(doc.Chunks, c => Assert.True(TokenEstimator.Estimate(c.VectorSource) <= 2048));
     }
+
+    [Theory]
+    [InlineData("[a](", 2000, false)]       // 8 KB: the scans cost little, and it is parsed
+    [InlineData("[a](", 100_000, true)]     // 400 KB: minutes of the parser's time
+    [InlineData("![a](", 100_000, true)]
+    public void Inline_links_that_never_close_are_refused_before_parsing_past_a_budget(string unit, int count, bool refused)
+    {
+        var markdown = "# Links\n\n" + string.Concat(Enumerable.Repeat(unit, count));
+
+        var error = Record.Exception(() => MarkdownChunker.Chunk(markdown, "t"));
+
+        Assert.Equal(refused, error is MarkdownTooComplexException);
+        if (!refused) Assert.Null(error);
+    }
+
+    [Fact]
+    public void Link_definitions_are_refused_only_when_one_paragraph_holds_thousands()
+    {
+        static string Definitions(int count, string separator) =>
+            string.Concat(Enumerable.Range(0, count).Select(i => $"[r{i}]: http://example.com/{i}{separator}"));
+
+        Assert.Throws<MarkdownTooComplexException>(() => MarkdownChunker.Chunk(Definitions(100_000, "\n") + "\ntext [r1]", "t"));
+        // The same definitions apart (a blank line between them) cost the parser nothing more than their length.
+        Assert.Single(Chunk(Definitions(20_000, "\n\n") + "text [r1]").Chunks);
+        Assert.Single(Chunk(Definitions(500, "\n") + "\ntext [r1]").Chunks);
+    }
+
+    [Theory]
+    [InlineData("- a")]
+    [InlineData("-")]
+    [InlineData("1. a")]
+    public void Nesting_past_the_depth_limit_is_refused_when_a_line_reaches_it_not_after_the_whole_parse(string item)
+    {
+        // 1,500 levels, a few MB: Markdig took tens of seconds to refuse them at the end of its parse.
+        var markdown = string.Concat(Enumerable.Range(0, 1500).Select(i => new string(' ', (item.Length + 1) * i) + item + "\n"));
+
+        var error = Assert.Throws<ArgumentException>(() => MarkdownChunker.Chunk(markdown, "t"));
+
+        Assert.Contains("depth limit", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nesting_within_the_depth_limit_and_closed_links_are_chunked_as_before()
+    {
+        var nested = string.Concat(Enumerable.Range(0, 30).Select(i => new string(' ', 2 * i) + $"- item {i}\n"));
+        var links = string.Concat(Enumerable.Range(0, 5000).Select(i => $"See [link {i}](http://example.com/{i}) and ![i](data:image/png;base64,{new string('A', 300)}).\n"));
+
+        Assert.Contains("item 29", Assert.Single(Chunk(nested).Chunks).Content, StringComparison.Ordinal);
+        Assert.NotEmpty(Chunk(links).Chunks);
+    }
 }
