@@ -347,17 +347,21 @@ public sealed class HostileInputTests(ModuleFixture module)
         new("5,000 missing files before the good one", "$missing + 'kb/good.md' | Import-SemanticDocument -Database index.db -Mode Async",
             [.. Enumerable.Repeat("PathNotFound", 5000)],
             _ => new() { ["missing"] = Enumerable.Range(0, 5000).Select(i => $"kb/missing{i}.md").ToArray() }),
-        new("a named pipe and a symbolic link back up the tree in a mirrored folder", "Sync-SemanticFolder kb -Database index.db", ["NotARegularFile"],
+        new("a named pipe and symbolic links (back up the tree, to /dev/zero, out of the folder) in a mirrored folder", "Sync-SemanticFolder kb -Database index.db", ["NotARegularFile"],
             dir =>
             {
                 MakeFifo(dir.Combine("kb", "pipe.md"));
                 Directory.CreateDirectory(dir.Combine("kb", "sub"));
                 Directory.CreateSymbolicLink(dir.Combine("kb", "sub", "up"), dir.Combine("kb"));
+                System.IO.File.CreateSymbolicLink(dir.Combine("kb", "zero.md"), "/dev/zero");
+                System.IO.File.CreateSymbolicLink(dir.Combine("kb", "outside.md"), dir.Write("outside.md", "# Outside\n\nNot in the folder."));
                 return [];
             },
             (run, dir) =>
             {
                 GoodImported(run, dir);
+                // Symbolic links are left out, to files as to folders: nothing is read through them, nothing loops.
+                Assert.DoesNotContain(run.Output, o => o.Text("Path").EndsWith("zero.md", StringComparison.Ordinal) || o.Text("Path").EndsWith("outside.md", StringComparison.Ordinal));
                 Assert.Equal(1L, run.Output.Single(o => o.TypeName().EndsWith("FolderSyncSummary", StringComparison.Ordinal)).Long("Failed"));
             }, UnixOnly: true),
         new("$null and empty strings piped", "$null, '', 'kb/good.md' | Import-SemanticDocument -Database index.db -Mode Async",
