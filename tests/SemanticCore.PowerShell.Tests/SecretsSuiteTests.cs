@@ -58,7 +58,8 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
         finally
         {
             foreach (var line in NoisySession.Timings) log.WriteLine(line);
-            log.WriteLine($"bytes scanned {scanner.BytesScanned} in {scanner.ByteScanTime.TotalMilliseconds:0} ms; texts {scanner.TextsScanned}");
+            log.WriteLine($"{NoisySession.RunCount} runs ({NoisySession.FailingRunCount} with errors), {NoisySession.CommandCount} invocations of the module's commands; " +
+                $"{gemini.Server.Requests.Count} requests; bytes scanned {scanner.BytesScanned} in {scanner.ByteScanTime.TotalMilliseconds:0} ms; texts {scanner.TextsScanned}");
         }
         gemini.Server.OnRequest = null;
 
@@ -767,6 +768,9 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
     {
         public static readonly ConcurrentQueue<string> Timings = new();
 
+        /// <summary>Runs, those with an error, and invocations of the module's commands in them (for the log).</summary>
+        public static int RunCount, FailingRunCount, CommandCount;
+
         /// <remarks>
         /// -Debug makes warnings inquire (pwsh asks whether to go on), which a runspace without a UI ends with
         /// HostFunctionNotImplemented: -WarningAction Continue, given to every command by default, lets the command go on.
@@ -851,6 +855,9 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             // Formatted later, all runs of the session at once (a formatting pipeline per run costs more than the run).
             unformatted.Add((label, output, run.AllErrors.ToList()));
 
+            Interlocked.Increment(ref RunCount);
+            Interlocked.Add(ref CommandCount, commands.Count);
+            if (run.AllErrors.Any()) Interlocked.Increment(ref FailingRunCount);
             var failed = run.AllErrors.Select(e => e.InvocationInfo?.MyCommand?.Name).OfType<string>().Where(takesDatabase.ContainsKey).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var command in commands)
             {
