@@ -58,7 +58,8 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
         finally
         {
             foreach (var line in NoisySession.Timings) log.WriteLine(line);
-            log.WriteLine($"bytes scanned {scanner.BytesScanned} in {scanner.ByteScanTime.TotalMilliseconds:0} ms; texts {scanner.TextsScanned}");
+            log.WriteLine($"{NoisySession.RunCount} runs ({NoisySession.FailingRunCount} with errors), {NoisySession.CommandCount} invocations of the module's commands; " +
+                $"{gemini.Server.Requests.Count} requests; bytes scanned {scanner.BytesScanned} in {scanner.ByteScanTime.TotalMilliseconds:0} ms; texts {scanner.TextsScanned}");
         }
         gemini.Server.OnRequest = null;
 
@@ -767,6 +768,9 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
     {
         public static readonly ConcurrentQueue<string> Timings = new();
 
+        /// <summary>Runs, those with an error, and invocations of the module's commands in them (for the log).</summary>
+        public static int RunCount, FailingRunCount, CommandCount;
+
         /// <remarks>
         /// -Debug makes warnings inquire (pwsh asks whether to go on), which a runspace without a UI ends with
         /// HostFunctionNotImplemented: -WarningAction Continue, given to every command by default, lets the command go on.
@@ -851,6 +855,9 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             // Formatted later, all runs of the session at once (a formatting pipeline per run costs more than the run).
             unformatted.Add((label, output, run.AllErrors.ToList()));
 
+            Interlocked.Increment(ref RunCount);
+            Interlocked.Add(ref CommandCount, commands.Count);
+            if (run.AllErrors.Any()) Interlocked.Increment(ref FailingRunCount);
             var failed = run.AllErrors.Select(e => e.InvocationInfo?.MyCommand?.Name).OfType<string>().Where(takesDatabase.ContainsKey).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var command in commands)
             {
@@ -866,7 +873,8 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
         /// <summary>
         /// What a user would print or save of every run so far: default views, every property (Format-List * -Force) of
         /// outputs, errors and exceptions, the error view, and JSON; one formatting pipeline for all runs (per run it would
-        /// cost more than the runs), cut back into runs by markers so that a finding names its run.
+        /// cost more than the runs), cut back into runs by markers so that a finding names its run. The markers have one
+        /// width: a table sizes its columns on its first rows, and would cut a longer marker short.
         /// </summary>
         public void FormatAndScan()
         {
@@ -877,16 +885,16 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             runspace.SessionStateProxy.SetVariable("__runs", unformatted.Select(r => new object[] { r.Output.ToArray(), r.Errors.ToArray() }).ToArray());
             ps.AddScript("""
                 $__i = 0
-                $__outputs = foreach ($__run in $__runs) { [pscustomobject]@{ Marker = "@@run $__i@@" }; $__run[0]; $__i++ }
+                $__outputs = foreach ($__run in $__runs) { [pscustomobject]@{ Marker = "@@run $($__i.ToString('D4'))@@" }; $__run[0]; $__i++ }
                 $__i = 0
-                $__errors = foreach ($__run in $__runs) { [pscustomobject]@{ Marker = "@@run $__i@@" }; $__run[1]; $__i++ }
+                $__errors = foreach ($__run in $__runs) { [pscustomobject]@{ Marker = "@@run $($__i.ToString('D4'))@@" }; $__run[1]; $__i++ }
                 $__outputs | Out-String -Width 300
                 $__outputs | Format-List * -Force | Out-String -Width 300
                 $__errors | Out-String -Width 300
                 $__errors | Format-List * -Force | Out-String -Width 300
                 $__errors | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $_.Exception } else { $_ } } | Format-List * -Force | Out-String -Width 300
                 $__i = 0
-                $(foreach ($__run in $__runs) { "@@run $__i@@"; ConvertTo-Json -InputObject @($__run[0]) -Depth 5 -WarningAction Ignore; $__i++ }) -join "`n"
+                $(foreach ($__run in $__runs) { "@@run $($__i.ToString('D4'))@@"; ConvertTo-Json -InputObject @($__run[0]) -Depth 5 -WarningAction Ignore; $__i++ }) -join "`n"
                 """);
             var texts = ps.Invoke();
             Assert.True(ps.Streams.Error.Count == 0, "formatting failed: " + string.Join("; ", ps.Streams.Error));
@@ -895,7 +903,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             for (var form = 0; form < forms.Length; form++)
             {
                 var parts = System.Text.RegularExpressions.Regex.Split(texts[form].ToString(), "@@run ([0-9]+)@@");
-                Assert.True(parts.Length == 2 * unformatted.Count + 1, $"{forms[form]}: every run's marker is in the formatted text");
+                Assert.True(parts.Length == 2 * unformatted.Count + 1, $"{forms[form]}: every run's marker is in the formatted text:\n{texts[form].ToString()[..Math.Min(4000, texts[form].ToString().Length)]}");
                 for (var i = 1; i < parts.Length; i += 2) scanner.ScanText(parts[i + 1], $"{unformatted[int.Parse(parts[i])].Label}: formatted, {forms[form]}");
             }
 
