@@ -183,6 +183,17 @@ public sealed partial class FakeGeminiServer
         lock (_gate) End(FindJobForTest(name), JobState.Cancelled);
     }
 
+    /// <summary>CANCELLED after the first <paramref name="completedLines"/> lines were embedded: their results are in an output file.</summary>
+    public void CancelPartway(string name, int completedLines)
+    {
+        lock (_gate)
+        {
+            var job = FindJobForTest(name);
+            StoreOutput(job, BuildOutput(job, completedLines));
+            End(job, JobState.Cancelled);
+        }
+    }
+
     /// <summary>EXPIRED (48 h pending/running); no output file.</summary>
     public void Expire(string name)
     {
@@ -219,7 +230,12 @@ public sealed partial class FakeGeminiServer
 
     private void Finish(Job job)
     {
-        var output = BuildOutput(job);
+        StoreOutput(job, BuildOutput(job));
+        End(job, JobState.Succeeded);
+    }
+
+    private void StoreOutput(Job job, byte[] output)
+    {
         var file = new StoredFile
         {
             Name = "files/batch-" + job.Name["batches/".Length..],
@@ -231,15 +247,15 @@ public sealed partial class FakeGeminiServer
         };
         _files[file.Name] = file;
         job.ResponsesFile = file.Name;
-        End(job, JobState.Succeeded);
     }
 
-    private byte[] BuildOutput(Job job)
+    /// <param name="take">Only the first lines (a job ended part-way); all of them when null.</param>
+    private byte[] BuildOutput(Job job, int? take = null)
     {
         var outcomeFor = _lineOutcomeFor;
         var lines = new List<string>();
         int succeeded = 0, failed = 0;
-        foreach (var line in job.Lines)
+        foreach (var line in take is { } count ? job.Lines.Take(count) : job.Lines)
         {
             switch (outcomeFor?.Invoke(line.Key, line.Text) ?? LineOutcome.Success)
             {

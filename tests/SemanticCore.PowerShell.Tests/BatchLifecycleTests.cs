@@ -517,6 +517,24 @@ public sealed partial class BatchLifecycleTests(ModuleFixture module) : IDisposa
     }
 
     [Fact]
+    public async Task A_remote_job_cancelled_part_way_keeps_the_results_it_produced_and_leaves_no_file_at_the_service()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        using var ps = ImportPending(documents: 1, sections: 4);
+        var keys = GeminiFake.KeyVariables();
+        ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors();
+        gemini.Server.CancelPartway(Assert.Single(gemini.Server.Batches).Name, completedLines: 3); // cancelled in the web console, say
+
+        var job = ps.Run("Sync-BatchJob -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
+
+        Assert.Equal("Cancelled", job.Text("Status"));
+        Assert.Equal(3L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Ready'")); // paid for: kept
+        Assert.Equal(1L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending' AND retry_count = 1"));
+        Assert.Empty(gemini.Server.Files); // the input and the partial output
+        Invariants.AssertHold(Database);
+    }
+
+    [Fact]
     public async Task Remote_files_whose_delete_failed_are_deleted_by_the_next_sync()
     {
         await using var gemini = await GeminiFake.StartAsync();

@@ -172,10 +172,11 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             recovered.Add(BatchStore.Find(index, jobId)!);
         }
 
-        // Ended jobs whose files are still at the service (their process died right after storing the results, or the delete failed).
+        // Ended jobs whose files are still at the service (their process died right after storing the results, or the delete
+        // failed). The first failure ends the sweep: the service is unreachable, and the next run tries again.
         foreach (var (jobId, inputFile, outputFile) in BatchStore.JobsWithRemoteFilesLeft(index.Connection))
         {
-            await DeleteRemoteFilesAsync(jobId, inputFile, outputFile, [], cancellationToken).ConfigureAwait(false);
+            if (!await DeleteRemoteFilesAsync(jobId, inputFile, outputFile, [], cancellationToken).ConfigureAwait(false)) break;
         }
 
         return recovered;
@@ -209,8 +210,8 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                         BatchState.Expired => BatchJobStatus.Expired,
                         _ => BatchJobStatus.Failed,
                     };
-                    await EndWithoutResultsAsync(job, status, $"The remote job ended {remote.State}" + (remote.ErrorMessage is { } message ? $": {message}" : "."), warnings, cancellationToken, maxRetries)
-                        .ConfigureAwait(false);
+                    await EndWithPartialResultsAsync(job, remote, status, $"The remote job ended {remote.State}" + (remote.ErrorMessage is { } message ? $": {message}" : "."),
+                        maxRetries, countRetry: true, warnings, progress, cancellationToken).ConfigureAwait(false);
                     break;
             }
         }
@@ -316,14 +317,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
                     throw new SemanticCoreException("BatchStopFailed", FailureKind.ConnectionError,
                         $"Batch job {jobId}: the service did not cancel it ({Describe(refused!)}); it is unchanged. Run Stop-BatchJob again.", refused);
                 default:
-                    if (remote?.ResponsesFileName is { } output)
-                    {
-                        // Results the service produced before it stopped are paid for: keep them.
-                        var applier = new ResultApplier(index, jobId, maxRetries);
-                        await ApplyLinesAsync(job, output, applier, progress, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    await EndWithoutResultsAsync(job, BatchJobStatus.Cancelled, Reason, warnings, cancellationToken, outputFile: remote?.ResponsesFileName).ConfigureAwait(false);
+                    await EndWithPartialResultsAsync(job, remote, BatchJobStatus.Cancelled, Reason, maxRetries, countRetry: false, warnings, progress, cancellationToken).ConfigureAwait(false);
                     break;
             }
         }
@@ -348,7 +342,12 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         {
             var (lines, tokens) = WriteInput(jobId, file, activity, progress);
             // The service refuses an input without requests; a job that never existed remotely can just go.
-            if (lines == 0 && BatchStore.DiscardEmpty(index.Connection, jobId)) return null;
+            if (lines == 0)
+            {
+                return BatchStore.DiscardEmpty(index.Connection, jobId) ? null : throw new SemanticCoreException("BatchJobRecovered", FailureKind.InvalidOperation,
+                    $"Batch job {jobId} was recovered by another process before its input was written; it was not created.");
+            }
+
             BatchStore.RecordInput(index.Connection, jobId, null, tokens);
 
             var size = new FileInfo(file).Length;
@@ -372,7 +371,8 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             catch (Exception ex)
             {
                 // No remote job can exist yet: the chunks go back to Pending, even when the user stopped us.
-                var error = Release(jobId, "Uploading the batch input failed", ex);
+                // Stopped by the user, the upload may have reached the service; refused by it, it made no file.
+                var error = Release(jobId, "Uploading the batch input failed", ex, filesMayExist: ex is OperationCanceledException);
                 if (ex is OperationCanceledException) throw;
                 throw error;
             }
@@ -394,7 +394,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             }
             catch (Exception ex) when (service.CreateCertainlyFailed(ex) && ex is not OperationCanceledException)
             {
-                var error = Release(jobId, "Creating the remote batch job failed", ex);
+                var error = Release(jobId, "Creating the remote batch job failed", ex, filesMayExist: true);
                 await DeleteRemoteFilesAsync(jobId, inputFile, null, [], CancellationToken.None).ConfigureAwait(false);
                 throw error;
             }
@@ -413,7 +413,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw Release(jobId, "Writing the batch input failed", ex);
+            throw Release(jobId, "Writing the batch input failed", ex, filesMayExist: false);
         }
         finally
         {
@@ -532,13 +532,29 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     }
 
     /// <summary>Ends a job that certainly has no remote counterpart, its chunks back to Pending; returns the error to report.</summary>
-    private SemanticCoreException Release(string jobId, string what, Exception cause)
+    /// <param name="filesMayExist">False when nothing reached the service: no later run needs to look for the job's files.</param>
+    private SemanticCoreException Release(string jobId, string what, Exception cause, bool filesMayExist)
     {
         var message = $"{what}: {Describe(cause)}";
-        BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed, message + " Its chunks are Pending again.");
+        BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed, message + " Its chunks are Pending again.", remoteFilesLeft: filesMayExist);
         return cause is IOException or UnauthorizedAccessException
             ? Known(cause, "BatchInputWriteFailed", FailureKind.WriteError, $"Batch job {jobId}: {what}")
             : Known(cause, "BatchSubmitFailed", FailureKind.ConnectionError, $"Batch job {jobId}: {what}");
+    }
+
+    /// <summary>
+    /// Ends a job the service ended before all its results: the results it did produce are paid for and stored, and the
+    /// rest of the chunks go back (counting a retry, unless the user stopped the job).
+    /// </summary>
+    private async Task EndWithPartialResultsAsync(BatchJob job, BatchOperation? remote, BatchJobStatus status, string reason, int maxRetries, bool countRetry,
+        List<string> warnings, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (remote?.ResponsesFileName is { } output)
+        {
+            await ApplyLinesAsync(job, output, new ResultApplier(index, job.Id, maxRetries), progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        await EndWithoutResultsAsync(job, status, reason, warnings, cancellationToken, countRetry ? maxRetries : null, remote?.ResponsesFileName).ConfigureAwait(false);
     }
 
     /// <param name="maxRetries">Given when the remote job ended without results: its chunks count a retry.</param>
@@ -579,7 +595,7 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     /// the job's mark; a failure keeps the mark, and the next flush or sync tries again. Without a recorded input
     /// name (a flush that died during its upload), the upload is found by its display name, the job id.
     /// </summary>
-    private async Task DeleteRemoteFilesAsync(string jobId, string? inputFile, string? outputFile, List<string> warnings, CancellationToken cancellationToken)
+    private async Task<bool> DeleteRemoteFilesAsync(string jobId, string? inputFile, string? outputFile, List<string> warnings, CancellationToken cancellationToken)
     {
         try
         {
@@ -587,10 +603,12 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
             else await service.DeleteFileAsync(inputFile, cancellationToken).ConfigureAwait(false);
             if (outputFile is not null) await service.DeleteFileAsync(outputFile, cancellationToken).ConfigureAwait(false);
             BatchStore.MarkRemoteFilesDeleted(index.Connection, jobId);
+            return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             warnings.Add($"Batch job {jobId}: could not delete its remote files ({Describe(ex)}); the next flush or sync tries again.");
+            return false;
         }
     }
 

@@ -143,18 +143,19 @@ internal static class BatchStore
     /// it): two processes doing it give one outcome. Returns false when the job had already ended or was renewed.
     /// </summary>
     public static bool EndWithoutResults(SqliteConnection connection, string jobId, BatchJobStatus status, string reason,
-        DateTimeOffset? leaseExpiredBefore = null, int? maxRetries = null, string? outputFile = null)
+        DateTimeOffset? leaseExpiredBefore = null, int? maxRetries = null, string? outputFile = null, bool remoteFilesLeft = true)
     {
         using var transaction = connection.BeginTransaction();
         var now = Timestamps.Now();
         var ended = Sql.Execute(connection, """
             UPDATE batch_jobs SET status = $status, error_message = $reason, output_file = COALESCE($output, output_file),
-                remote_files_left = 1, completed_at = $now, updated_at = $now
+                remote_files_left = $left, completed_at = $now, updated_at = $now
             WHERE id = $id AND status IN ('Created', 'Submitted', 'Running') AND ($cutoff IS NULL OR updated_at < $cutoff)
-            """, ("$status", status.ToString()), ("$reason", reason), ("$output", outputFile), ("$now", now), ("$id", jobId),
+            """, ("$status", status.ToString()), ("$reason", reason), ("$output", outputFile), ("$left", remoteFilesLeft ? 1 : 0), ("$now", now), ("$id", jobId),
             ("$cutoff", leaseExpiredBefore is { } cutoff ? Timestamps.ToText(cutoff) : null)) == 1;
         if (ended)
         {
+            ForgetFormerChunks(connection, jobId);
             // SET expressions all read the row as it was: retry_count below is the count before this job.
             Sql.Execute(connection, """
                 UPDATE chunks SET
@@ -180,8 +181,9 @@ internal static class BatchStore
     }
 
     /// <summary>Sets the final status from the counters (Completed, CompletedWithErrors, or Failed when nothing succeeded); false when already final.</summary>
-    public static bool Finish(SqliteConnection connection, string jobId, string? inputFile, string? outputFile, SyncStats stats) =>
-        Sql.Execute(connection, """
+    public static bool Finish(SqliteConnection connection, string jobId, string? inputFile, string? outputFile, SyncStats stats)
+    {
+        var finished = Sql.Execute(connection, """
             UPDATE batch_jobs SET
                 status = CASE WHEN succeeded_count = 0 AND request_count > 0 THEN 'Failed'
                               WHEN failed_count + retried_count = 0 THEN 'Completed'
@@ -189,6 +191,13 @@ internal static class BatchStore
                 input_file = COALESCE(input_file, $input), output_file = $output, stats = $stats, remote_files_left = 1, completed_at = $now, updated_at = $now
             WHERE id = $id AND status IN ('Submitted', 'Running')
             """, ("$input", inputFile), ("$output", outputFile), ("$stats", stats.ToJson()), ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
+        if (finished) ForgetFormerChunks(connection, jobId);
+        return finished;
+    }
+
+    /// <summary>Which chunks left a job matters only while its results may still be applied: not once it has ended.</summary>
+    private static void ForgetFormerChunks(SqliteConnection connection, string jobId) =>
+        Sql.Execute(connection, "DELETE FROM batch_job_former_chunks WHERE batch_job_id = $id", ("$id", jobId));
 
     /// <summary>Ended jobs whose remote input and output files may still exist (their deletion failed or never ran).</summary>
     public static List<(string Id, string? InputFile, string? OutputFile)> JobsWithRemoteFilesLeft(SqliteConnection connection)
