@@ -54,7 +54,7 @@ internal static class Errors
         ["BatchStopFailed"] = "Run Stop-BatchJob again.",
         ["BatchSubmitUncertain"] = "Run Sync-BatchJob or Invoke-BatchFlush: the job is adopted if it exists, or its chunks released.",
         ["BatchSyncFailed"] = "Run Sync-BatchJob again: results already stored are kept.",
-        ["BackupDestinationExists"] = "Give another -Destination, or add -Force to replace the file.",
+        ["BackupDestinationExists"] = "Give another -Destination, or add -Force to replace an existing file (a device or a pipe is never replaced).",
         ["BackupSameFile"] = "Give -Destination another file.",
         ["SearchQueryEmpty"] = "Give a query that has words.",
     };
