@@ -19,11 +19,10 @@ namespace SemanticCore.PowerShell.Tests;
 public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper output) : IDisposable
 {
     private const int Documents = 20; // 10 chunks each
-    private const int MaxBatchSize = 120; // two jobs per flush
-    private const string Flush = $"Invoke-BatchFlush -Database index.db -Force -MaxBatchSize 120";
+    private const string MaxBatchSize = "120"; // two jobs per flush of the 200 chunks
+    private const string Flush = $"Invoke-BatchFlush -Database index.db -Force -MaxBatchSize {MaxBatchSize}";
 
     private readonly TestDirectory dir = new();
-    private readonly Dictionary<string, object?> keys = GeminiFake.KeyVariables();
 
     private string Database => dir.Combine("index.db");
 
@@ -194,7 +193,7 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
     {
         using var ps = module.NewSession(dir.Path);
         using var env = BatchTestKit.Environment(("GEMINI_BATCH_API_KEY", GeminiFake.BatchKey));
-        ps.Run(command, keys).AssertNoErrors();
+        ps.Run(command).AssertNoErrors();
     }
 
     private Dictionary<string, string?> HostEnvironment(Uri? endpoint, params (string Name, string? Value)[] more)
