@@ -4,6 +4,7 @@ using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using FakeGemini;
 using SemanticCore.PowerShell.Tests.Infrastructure;
 
@@ -122,6 +123,20 @@ internal static class BatchTestSupport
         runspace.Open();
         runspace.SessionStateProxy.Path.SetLocation(workingDirectory);
         return runspace;
+    }
+
+    /// <summary>
+    /// The seeds a suite runs: 1..<paramref name="ciSeeds"/>, or what SEMANTICCORE_SOAK_SEEDS says, a count (200: seeds
+    /// 1..200) or a range (17-17: seed 17 alone, to rerun a failure).
+    /// </summary>
+    public static (int First, int Last) SoakSeeds(int ciSeeds)
+    {
+        var value = Environment.GetEnvironmentVariable("SEMANTICCORE_SOAK_SEEDS");
+        if (string.IsNullOrWhiteSpace(value)) return (1, ciSeeds);
+        var match = Regex.Match(value.Trim(), @"^(?:(\d+)-)?(\d+)$");
+        Assert.True(match.Success, $"SEMANTICCORE_SOAK_SEEDS must be a count (200) or a range (17-17), not '{value}'.");
+        var last = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
+        return (match.Groups[1].Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 1, last);
     }
 
     /// <summary>Waits for a condition, polling; false when the hang guard ran out first.</summary>

@@ -64,10 +64,14 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
 
     public static TheoryData<string> PointNames => new(Points.Select(p => p.Name));
 
-    public static TheoryData<int> Seeds => new(Enumerable.Range(1, SoakSeeds(defaultSeeds: 3)));
-
-    private static int SoakSeeds(int defaultSeeds) =>
-        int.TryParse(System.Environment.GetEnvironmentVariable("SEMANTICCORE_SOAK_SEEDS"), out var seeds) && seeds > 0 ? seeds : defaultSeeds;
+    public static TheoryData<int> Seeds
+    {
+        get
+        {
+            var (first, last) = SoakSeeds(ciSeeds: 3);
+            return new(Enumerable.Range(first, last - first + 1));
+        }
+    }
 
     [Theory]
     [MemberData(nameof(PointNames))]

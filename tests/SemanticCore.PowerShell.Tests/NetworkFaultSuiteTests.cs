@@ -59,12 +59,10 @@ public sealed class NetworkFaultSuiteTests(ModuleFixture module, ITestOutputHelp
         PathKind.BatchList, PathKind.BatchCancel, PathKind.Download, PathKind.FileDelete, PathKind.FileList,
     ];
 
-    private static readonly HashSet<string> DocumentedErrorIds = ReadDocumentedErrorIds();
-
     [Fact]
     public async Task Every_call_path_under_seeded_faults_settles_with_every_chunk_Ready_once_and_nothing_left_behind()
     {
-        var (first, last) = Seeds();
+        var (first, last) = SoakSeeds(CiSeeds);
         var total = new Totals();
         var clock = Stopwatch.StartNew();
         for (var seed = first; seed <= last; seed++)
@@ -327,32 +325,4 @@ public sealed class NetworkFaultSuiteTests(ModuleFixture module, ITestOutputHelp
     [DoesNotReturn]
     private static void Fail(int seed, string step, StringBuilder log, string message) =>
         throw new XunitException($"Seed {seed} (SEMANTICCORE_SOAK_SEEDS={seed}-{seed} reruns it), after '{step}': {message}\nCommands run:\n{log}");
-
-    private static (int First, int Last) Seeds()
-    {
-        var value = Environment.GetEnvironmentVariable("SEMANTICCORE_SOAK_SEEDS");
-        if (string.IsNullOrWhiteSpace(value)) return (1, CiSeeds);
-        var match = Regex.Match(value.Trim(), @"^(?:(\d+)-)?(\d+)$");
-        Assert.True(match.Success, $"SEMANTICCORE_SOAK_SEEDS must be a count (200) or a range (17-17), not '{value}'.");
-        var last = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
-        return (match.Groups[1].Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 1, last);
-    }
-
-    /// <summary>The ErrorIds of the help's error tables (the about topic's and each cmdlet page's): a command under faults may fail only with one of these.</summary>
-    private static HashSet<string> ReadDocumentedErrorIds()
-    {
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var page in Directory.GetFiles(Path.Combine(ModuleFixture.RepoRoot, "docs", "en-US"), "*.md"))
-        {
-            var lines = File.ReadAllLines(page);
-            for (var i = 0; i < lines.Length; i++)
-            {
-                if (!lines[i].StartsWith("| ErrorId |", StringComparison.Ordinal)) continue;
-                ids.UnionWith(lines.Skip(i + 2).TakeWhile(l => l.StartsWith('|')).Select(l => l.Split('|')[1].Trim()));
-            }
-        }
-
-        Assert.Contains("GeminiUnavailable", ids);
-        return ids;
-    }
 }
