@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using SemanticCore.Batches;
 using SemanticCore.Model;
+using SemanticCore.Storage;
 
 namespace SemanticCore.PowerShell;
 
@@ -27,13 +28,56 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
     [ValidateRange(1, 1_000_000)]
     public int MaxBatchSize { get; set; } = 50_000;
 
+    /// <summary>Estimated tokens per job; a larger queue is split into several jobs.</summary>
+    [Parameter]
+    [ValidateRange(1_000, long.MaxValue)]
+    public long MaxJobTokens { get; set; } = 500_000;
+
+    /// <summary>Estimated tokens the index's unfinished jobs may hold together; recorded in the index for later flushes (0 removes it).</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long QueueTokenLimit { get; set; }
+
+    /// <summary>US dollars this command may spend, at the batch price; what would pass it stays Pending.</summary>
+    [Parameter]
+    [ValidateRange(0, 1_000_000_000)]
+    public decimal MaxCost { get; set; }
+
+    /// <summary>Drains the backlog: submits what the queue budget allows, waits for jobs to finish, stores their results, and submits more.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Seconds between polls with -Wait.</summary>
+    [Parameter]
+    [ValidateRange(1, 86_400)]
+    public int PollInterval { get; set; } = 30;
+
+    /// <summary>Seconds to wait at most with -Wait; 0 (the default) waits as long as it takes.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int Timeout { get; set; }
+
+    /// <summary>With -Wait: retriable failures a chunk may have before it is Failed for good, as on Sync-BatchJob.</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int MaxRetries { get; set; } = 3;
+
     protected override int ProgressId => ProgressIds.Flush;
 
     protected override void OnProcessRecord()
     {
         var index = OpenIndex(createIfMissing: false);
-        var estimate = BatchManager.Estimate(index, MinSize, Force, MaxBatchSize);
-        var action = estimate.Note ?? string.Create(CultureInfo.InvariantCulture,
+        var options = new FlushOptions
+        {
+            MinSize = MinSize,
+            Force = Force,
+            MaxBatchSize = MaxBatchSize,
+            MaxJobTokens = MaxJobTokens,
+            QueueTokenLimit = MyInvocation.BoundParameters.ContainsKey(nameof(QueueTokenLimit)) ? QueueTokenLimit : null,
+            MaxCost = MyInvocation.BoundParameters.ContainsKey(nameof(MaxCost)) ? MaxCost : null,
+        };
+        var estimate = Core(() => BatchManager.Estimate(index, options, Wait), index);
+        var action = estimate.Chunks == 0 && estimate.Note is { } why ? why : string.Create(CultureInfo.InvariantCulture,
             $"Submit {estimate.Chunks:N0} chunk(s) in {estimate.Jobs} batch job(s), about {estimate.EstimatedTokens:N0} tokens: {Money(estimate.BatchCost)} at the batch price instead of {Money(estimate.InteractiveCost)} interactively");
         if (!ShouldProcess($"{action} (index '{index.DatabasePath}').", $"{action}?", "Invoke-BatchFlush", out var reason))
         {
@@ -41,16 +85,31 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
             return;
         }
 
-        var service = BatchServiceFor(index);
-
-        var result = Await(new BatchManager(index, service).FlushAsync(MinSize, Force, MaxBatchSize, Progress, Cancellation));
+        var manager = new BatchManager(index, BatchServiceFor(index));
+        var result = Core(() => Await(Wait
+            ? manager.DrainAsync(options, new DrainOptions(TimeSpan.FromSeconds(PollInterval), Timeout > 0 ? TimeSpan.FromSeconds(Timeout) : null, MaxRetries), Progress, Cancellation)
+            : manager.FlushAsync(options, Progress, Cancellation)), index);
         CompleteProgress();
         foreach (var error in result.Errors) WriteError(Errors.From(error, index.DatabasePath));
-        if (result.Note is not null) WriteWarning(result.Note);
+        foreach (var note in result.Notes) WriteWarning(note);
         foreach (var job in result.Jobs)
         {
             WriteVerbose($"Batch job {job.Id}: {job.Requests:N0} chunks, remote {job.RemoteName}.");
             WriteObject(job);
+        }
+    }
+
+    /// <summary>Runs core work; a failure that stops the whole command (a cost cap that cannot be kept) ends it with its ErrorRecord.</summary>
+    private T Core<T>(Func<T> work, SemanticIndex index)
+    {
+        try
+        {
+            return work();
+        }
+        catch (SemanticCoreException ex) when (ex.ErrorId == "MaxCostPriceUnknown")
+        {
+            ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
+            throw; // unreachable: ThrowTerminatingError always throws
         }
     }
 

@@ -16,6 +16,7 @@ public enum FailureKind
     ConnectionError,
     QuotaExceeded,
     OperationStopped,
+    OperationTimeout,
     ResourceExists,
 }
 

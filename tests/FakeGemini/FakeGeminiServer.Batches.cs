@@ -26,6 +26,8 @@ public sealed partial class FakeGeminiServer
         {
             var file = _files.GetValueOrDefault(fileName) ?? throw FileNotFound(fileName.StartsWith("files/", StringComparison.Ordinal) ? fileName["files/".Length..] : fileName);
             var lines = ParseInput(fileName, file.Data);
+            var tokens = lines.Sum(l => CountTokens(l.Text));
+            AdmitToQueue(tokens);
             var now = DateTimeOffset.UtcNow;
             job = new Job
             {
@@ -34,6 +36,7 @@ public sealed partial class FakeGeminiServer
                 Model = "models/" + model,
                 InputFileName = fileName,
                 Lines = lines,
+                Tokens = tokens,
                 CreateTime = now,
                 UpdateTime = now,
                 State = JobState.Pending,

@@ -101,6 +101,8 @@ internal sealed class Job
     public required string Model { get; init; }
     public required string InputFileName { get; init; }
     public required IReadOnlyList<InputLine> Lines { get; init; }
+    /// <summary>The input's tokens, as <see cref="FakeGeminiServer.CountTokens"/> counts them.</summary>
+    public long Tokens { get; init; }
     public required DateTimeOffset CreateTime { get; init; }
     public DateTimeOffset UpdateTime { get; set; }
     public DateTimeOffset? EndTime { get; set; }

@@ -70,6 +70,8 @@ internal sealed class FileBatchService(string folder) : IBatchService
 
     public bool CreateCertainlyFailed(Exception exception) => true;
 
+    public bool IsQueueFull(Exception exception) => false;
+
     public bool UploadCertainlyFailed(Exception exception) => true;
 
     public bool IsGone(Exception exception) => false;

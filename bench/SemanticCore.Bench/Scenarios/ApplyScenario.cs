@@ -130,7 +130,7 @@ internal sealed class ApplyScenario : IScenario
         string model;
         using (var index = SemanticIndex.Open(template, createIfMissing: false))
         {
-            var flush = await new BatchManager(index, service).FlushAsync(minSize: 1, force: true, maxBatchSize: chunks, null, cancellationToken);
+            var flush = await new BatchManager(index, service).FlushAsync(new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = chunks, MaxJobTokens = long.MaxValue }, null, cancellationToken);
             if (flush.Errors.Count > 0 || flush.Jobs.Count != 1 || flush.Jobs[0].Requests != chunks || flush.Jobs[0].State != BatchJobStatus.Submitted)
             {
                 throw new InvalidOperationException($"The setup flush made {flush.Jobs.Count} job(s) ({string.Join(", ", flush.Jobs.Select(j => $"{j.Status}, {j.Requests} requests"))}), " +

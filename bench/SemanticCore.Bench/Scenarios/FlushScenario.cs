@@ -73,7 +73,7 @@ internal sealed class FlushScenario : IScenario
         ]);
         report.Setup.Add($"- Index: {Format.Count(chunks)} Pending chunks of a Gemini index ({dimensions} dimensions, 100 a document, about 105 words each, `_vector_source` in the metadata; seed {seed}), " +
                          $"generated in {Format.Seconds(built.Elapsed)} (setup), {Format.Bytes(built.FileBytes)}.");
-        report.Setup.Add($"- Timed: `new BatchManager(index, new GeminiBatchService(new GeminiClient(...))).FlushAsync(minSize: 1, force: true, maxBatchSize: {Format.Count(chunks)})`, " +
+        report.Setup.Add($"- Timed: `new BatchManager(index, new GeminiBatchService(new GeminiClient(...))).FlushAsync(new FlushOptions {{ MinSize = 1, Force = true, MaxBatchSize = {Format.Count(chunks)}, MaxJobTokens = long.MaxValue }})`, " +
                          $"{runs} runs, each on a fresh copy of the index (already open) and a fresh `FakeGemini.FakeGeminiServer` on 127.0.0.1 (started untimed), in this process; " +
                          "the reference row interleaved with them, each on its own fresh copy.");
 
@@ -121,7 +121,7 @@ internal sealed class FlushScenario : IScenario
                     Dimensions = index.Settings.Dimensions,
                 });
                 var manager = new BatchManager(index, new GeminiBatchService(client));
-                result = await row.RunAsync(() => manager.FlushAsync(minSize: 1, force: true, maxBatchSize: chunks, null, cancellationToken));
+                result = await row.RunAsync(() => manager.FlushAsync(new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = chunks, MaxJobTokens = long.MaxValue }, null, cancellationToken));
             }
 
             Check(what, database, chunks, result, server, checks);
@@ -150,7 +150,7 @@ internal sealed class FlushScenario : IScenario
         using (var index = SemanticIndex.Open(database, createIfMissing: false))
         {
             var manager = new BatchManager(index, service);
-            result = await row.RunAsync(() => manager.FlushAsync(minSize: 1, force: true, maxBatchSize: chunks, null, cancellationToken));
+            result = await row.RunAsync(() => manager.FlushAsync(new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = chunks, MaxJobTokens = long.MaxValue }, null, cancellationToken));
         }
 
         CheckJob(what, database, chunks, result, checks);

@@ -7,8 +7,8 @@ using SemanticCore.Storage;
 
 namespace SemanticCore.Batches;
 
-/// <summary>What one flush did: the jobs it submitted (or adopted), and the failures of the others.</summary>
-public sealed record FlushResult(IReadOnlyList<BatchJob> Jobs, IReadOnlyList<SemanticCoreException> Errors, string? Note);
+/// <summary>What one flush did: the jobs it submitted (or adopted, or synced while draining), the failures of the others, and what it held back.</summary>
+public sealed record FlushResult(IReadOnlyList<BatchJob> Jobs, IReadOnlyList<SemanticCoreException> Errors, IReadOnlyList<string> Notes);
 
 /// <summary>A synced job, and what could not be cleaned up remotely (worth a warning, not an error).</summary>
 public sealed record SyncResult(BatchJob Job, IReadOnlyList<string> Warnings);
@@ -19,7 +19,7 @@ public sealed record SyncResult(BatchJob Job, IReadOnlyList<string> Warnings);
 /// the local job id, so a create whose answer was lost is found and adopted instead of repeated;
 /// results are applied idempotently in bounded transactions.
 /// </summary>
-public sealed class BatchManager(SemanticIndex index, IBatchService service)
+public sealed partial class BatchManager(SemanticIndex index, IBatchService service)
 {
     /// <summary>How long a Created job belongs to the flush that created it; after that, recovery may adopt or release it.</summary>
     public static readonly TimeSpan CreatedLease = TimeSpan.FromMinutes(30);
@@ -46,74 +46,6 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
     private static int ParsingThreads => Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     private const int LinesPerProgress = 1_000;
-
-    /// <summary>What a flush would send and cost (<c>-WhatIf</c>); reads only, needs no key.</summary>
-    public static BatchFlushEstimate Estimate(SemanticIndex index, long minSize, bool force, long maxBatchSize)
-    {
-        long chunks = 0, tokens = 0;
-        foreach (var text in BatchStore.ClaimableTexts(index.Connection))
-        {
-            chunks++;
-            tokens += TokenEstimator.Estimate(text);
-        }
-
-        var skipped = chunks < minSize && !force;
-        return new BatchFlushEstimate
-        {
-            Chunks = skipped ? 0 : chunks,
-            Jobs = skipped ? 0 : (int)((chunks + maxBatchSize - 1) / maxBatchSize),
-            EstimatedTokens = skipped ? 0 : tokens,
-            BatchCost = Pricing.Cost(index.Settings, skipped ? 0 : tokens, batch: true),
-            InteractiveCost = Pricing.Cost(index.Settings, skipped ? 0 : tokens, batch: false),
-            Model = index.Settings.Model,
-            Note = skipped ? TooFewNote(chunks, minSize) : null,
-            Database = index.DatabasePath,
-        };
-    }
-
-    public async Task<FlushResult> FlushAsync(long minSize, bool force, long maxBatchSize, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await FlushCoreAsync(minSize, force, maxBatchSize, progress, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
-        {
-            // Locked past the busy timeout, disk full: what was claimed stays recoverable (Created jobs have leases).
-            throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
-                $"The flush could not update the index '{index.DatabasePath}': {ex.Message}", ex);
-        }
-    }
-
-    private async Task<FlushResult> FlushCoreAsync(long minSize, bool force, long maxBatchSize, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-    {
-        var errors = new List<SemanticCoreException>();
-        var recovered = await RecoverAsync(errors, progress, cancellationToken).ConfigureAwait(false);
-        var jobs = recovered.Where(j => j.State == BatchJobStatus.Submitted).ToList();
-
-        var claimable = BatchStore.CountClaimable(index.Connection);
-        if (claimable < minSize && !force) return new FlushResult(jobs, errors, TooFewNote(claimable, minSize));
-
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var jobId = Guid.NewGuid().ToString();
-            if (BatchStore.CreateAndClaim(index.Connection, jobId, index.Settings, maxBatchSize) == 0) break;
-            try
-            {
-                if (await SubmitAsync(jobId, progress, cancellationToken).ConfigureAwait(false) is { } job) jobs.Add(job);
-            }
-            catch (SemanticCoreException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                // Stop at the first failure: its chunks are Pending again, and claiming them (or the rest) in this
-                // run would fail the same way. The next flush tries again.
-                errors.Add(ex);
-                break;
-            }
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        return new FlushResult(jobs, errors, null);
-    }
 
     /// <summary>
     /// Recovers Created jobs whose flush died or gave up: a remote job with their id as display name
@@ -329,117 +261,6 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
     }
 
-    /// <summary>Where a flush writes a job's input before the upload; named by the job, so recovery finds a killed flush's file.</summary>
-    private static string SpoolPath(string jobId) => Path.Combine(Path.GetTempPath(), $"semanticcore-{jobId}.jsonl");
-
-    /// <summary>Uploads and creates a claimed job; null when an import removed all its chunks after the claim (nothing to send).</summary>
-    private async Task<BatchJob?> SubmitAsync(string jobId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-    {
-        var activity = $"Submitting batch job {jobId}";
-        var file = SpoolPath(jobId);
-        string? inputFile = null;
-        try
-        {
-            var (lines, tokens) = WriteInput(jobId, file, activity, progress);
-            // The service refuses an input without requests; a job that never existed remotely can just go.
-            if (lines == 0)
-            {
-                return BatchStore.DiscardEmpty(index.Connection, jobId) ? null : throw new SemanticCoreException("BatchJobRecovered", FailureKind.InvalidOperation,
-                    $"Batch job {jobId} was recovered by another process before its input was written; it was not created.");
-            }
-
-            BatchStore.RecordInput(index.Connection, jobId, null, tokens);
-
-            var size = new FileInfo(file).Length;
-            var uploaded = new Progress<long>(bytes => progress?.Report(new OperationProgress(activity,
-                $"Uploading {bytes / 1048576.0:N1} of {size / 1048576.0:N1} MB ({lines:N0} chunks)", OperationProgress.Percent(bytes, size))));
-            try
-            {
-                inputFile = await service.UploadAsync(file, jobId, uploaded, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!service.UploadCertainlyFailed(ex) && ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                // No remote job exists, but a file may: the last piece can reach the service with only its answer (and the
-                // query that would confirm it) lost. Recovery, at the next flush or sync, deletes the files named by the job
-                // id before it releases the chunks, so no upload is left that no job knows.
-                BatchStore.ExpireLease(index.Connection, jobId,
-                    $"Uploading the batch input failed ({Describe(ex)}). Its chunks stay claimed until the next Invoke-BatchFlush or Sync-BatchJob " +
-                    "has deleted any file the upload left, and then go back to Pending.", createAttempted: false);
-                throw Known(ex, "BatchSubmitFailed", FailureKind.ConnectionError,
-                    $"Batch job {jobId}: uploading the batch input failed; the next flush or sync releases its chunks");
-            }
-            catch (Exception ex)
-            {
-                // No remote job can exist yet: the chunks go back to Pending, even when the user stopped us.
-                // Stopped by the user, the upload may have reached the service; refused by it, it made no file.
-                var error = Release(jobId, "Uploading the batch input failed", ex, filesMayExist: ex is OperationCanceledException);
-                if (ex is OperationCanceledException) throw;
-                throw error;
-            }
-
-            BatchStore.RecordInput(index.Connection, jobId, inputFile, tokens);
-            if (!BatchStore.RenewLease(index.Connection, jobId))
-            {
-                // Its lease ran out during a very long upload and another process released its chunks: never create it now.
-                await DeleteRemoteFilesAsync(jobId, inputFile, null, [], CancellationToken.None).ConfigureAwait(false);
-                throw new SemanticCoreException("BatchJobRecovered", FailureKind.InvalidOperation,
-                    $"Batch job {jobId} was recovered by another process while it was being uploaded; it was not created.");
-            }
-
-            progress?.Report(new OperationProgress(activity, "Creating the remote job"));
-            BatchOperation remote;
-            try
-            {
-                remote = await service.CreateAsync(jobId, inputFile, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (service.CreateCertainlyFailed(ex) && ex is not OperationCanceledException)
-            {
-                var error = Release(jobId, "Creating the remote batch job failed", ex, filesMayExist: true);
-                await DeleteRemoteFilesAsync(jobId, inputFile, null, [], CancellationToken.None).ConfigureAwait(false);
-                throw error;
-            }
-            catch (Exception ex)
-            {
-                // It may exist: keep the claim, and let the next flush or sync look for it by its display name.
-                var message = $"Creating the remote batch job may or may not have succeeded ({Describe(ex)}). " +
-                              "Its chunks stay claimed; the next Invoke-BatchFlush or Sync-BatchJob adopts the job if it exists, or releases them.";
-                BatchStore.ExpireLease(index.Connection, jobId, message);
-                if (ex is OperationCanceledException) throw;
-                throw new SemanticCoreException("BatchSubmitUncertain", FailureKind.ConnectionError, $"Batch job {jobId}: {message}", ex);
-            }
-
-            BatchStore.MarkSubmitted(index.Connection, jobId, remote.Name, inputFile);
-            return BatchStore.Find(index, jobId)!;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Release(jobId, "Writing the batch input failed", ex, filesMayExist: false);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
-
-    /// <summary>Streams the job's chunks into a JSONL file: key = chunk id, the stored vector source, RETRIEVAL_DOCUMENT.</summary>
-    private (long Lines, long Tokens) WriteInput(string jobId, string file, string activity, IProgress<OperationProgress>? progress)
-    {
-        // The documents' text: readable by this user only (the temp folder is shared).
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16 };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var stream = new FileStream(file, options);
-        var writer = new BatchInputWriter(stream, index.Settings.Dimensions);
-        long tokens = 0;
-        foreach (var (id, text) in BatchStore.JobTexts(index.Connection, jobId))
-        {
-            writer.Write(id.ToString(System.Globalization.CultureInfo.InvariantCulture), text);
-            tokens += TokenEstimator.Estimate(text);
-            if (writer.LineCount % LinesPerProgress == 0) progress?.Report(new OperationProgress(activity, $"Writing the input: {writer.LineCount:N0} chunks"));
-        }
-
-        writer.Flush();
-        return (writer.LineCount, tokens);
-    }
 
     private async Task ApplyResultsAsync(BatchJob job, BatchOperation remote, int maxRetries, List<string> warnings,
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
@@ -617,7 +438,4 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         GeminiApiException api => api.ToSemanticCoreException().Message,
         _ => ex.Message,
     };
-
-    private static string TooFewNote(long pending, long minSize) =>
-        $"{pending} chunk(s) pending, fewer than -MinSize {minSize}: nothing was submitted. Use -Force to submit them anyway.";
 }

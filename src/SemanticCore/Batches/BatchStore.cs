@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using SemanticCore.Chunking;
 using SemanticCore.Model;
 using SemanticCore.Storage;
 
@@ -29,44 +30,112 @@ internal static class BatchStore
     public static long CountClaimable(SqliteConnection connection) =>
         (long)Sql.Scalar(connection, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'")!;
 
-    /// <summary>The text each claimable chunk would be embedded from (for estimates).</summary>
-    public static IEnumerable<string> ClaimableTexts(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {VectorSourceSql} FROM chunks WHERE embedding_status = 'Pending'";
-        using var reader = command.ExecuteReader();
-        while (reader.Read()) yield return reader.GetString(0);
-    }
+    /// <summary>Chunks claimed by unfinished jobs (Submitted).</summary>
+    public static long CountSubmitted(SqliteConnection connection) =>
+        (long)Sql.Scalar(connection, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Submitted'")!;
 
     /// <summary>The exact text sent for a chunk: its stored vector source, or the content for rows of the earlier layout.</summary>
     public const string VectorSourceSql = "COALESCE(json_extract(metadata, '$._vector_source'), content)";
 
+    /// <summary>The Pending chunks in id order (the order jobs claim them), with the text each would be embedded from.</summary>
+    public static IEnumerable<(long Id, string Text)> PendingTexts(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT id, {VectorSourceSql} FROM chunks WHERE embedding_status = 'Pending' ORDER BY id";
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return (reader.GetInt64(0), reader.GetString(1));
+    }
+
+    /// <summary>The index's unfinished jobs (Created, Submitted, Running) of every process and host: how many, and their estimated tokens.</summary>
+    public static (int Jobs, long Tokens) Unfinished(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT COUNT(*), COALESCE(SUM(json_extract(stats, '$.estimatedTokens')), 0)
+            FROM batch_jobs WHERE status IN ('Created', 'Submitted', 'Running')
+            """;
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt32(0), reader.GetInt64(1));
+    }
+
     /// <summary>
-    /// Creates a job and claims up to <paramref name="limit"/> Pending chunks for it, in one
-    /// transaction and before any remote call: two flushes can never claim the same chunk.
-    /// Returns the number claimed (0: nothing left, and no job is kept).
+    /// Creates a job and claims the Pending chunks that fit it (in id order, within <paramref name="limits"/> and the room
+    /// the index's unfinished jobs leave), in one transaction and before any remote call: two flushes can never claim the
+    /// same chunk, nor together pass the queue's budget. Returns the chunks and estimated tokens claimed (0: none fit, and
+    /// no job is kept).
     /// </summary>
-    public static long CreateAndClaim(SqliteConnection connection, string jobId, IndexSettings settings, long limit)
+    public static (long Chunks, long Tokens) CreateAndClaim(SqliteConnection connection, string jobId, IndexSettings settings, ClaimLimits limits)
     {
         using var transaction = connection.BeginTransaction();
-        var now = Timestamps.Now();
-        Sql.Execute(connection, """
-            INSERT INTO batch_jobs (id, status, provider, model, dimensions, created_at, updated_at)
-            VALUES ($id, 'Created', $provider, $model, $dimensions, $now, $now)
-            """, ("$id", jobId), ("$provider", settings.Provider.ToString()), ("$model", settings.Model), ("$dimensions", settings.Dimensions), ("$now", now));
-        var claimed = Sql.Execute(connection, """
-            UPDATE chunks SET embedding_status = 'Submitted', batch_job_id = $id, updated_at = $now
-            WHERE id IN (SELECT id FROM chunks WHERE embedding_status = 'Pending' ORDER BY id LIMIT $limit)
-            """, ("$id", jobId), ("$now", now), ("$limit", limit));
-        if (claimed == 0)
+        var (jobs, inFlight) = Unfinished(connection);
+        if (limits.PackerFor(jobs, inFlight) is not { } packer) return (0, 0);
+        long last = -1;
+        foreach (var (id, text) in PendingTexts(connection))
         {
-            transaction.Rollback();
-            return 0;
+            if (!packer.TryAdd(TokenEstimator.Estimate(text), JobPacker.LineBytes(text))) break;
+            last = id;
         }
 
-        Sql.Execute(connection, "UPDATE batch_jobs SET request_count = $n WHERE id = $id", ("$n", claimed), ("$id", jobId));
+        if (packer.Chunks == 0) return (0, 0);
+        var now = Timestamps.Now();
+        Sql.Execute(connection, """
+            INSERT INTO batch_jobs (id, status, provider, model, dimensions, request_count, stats, created_at, updated_at)
+            VALUES ($id, 'Created', $provider, $model, $dimensions, $count, json_object('estimatedTokens', $tokens), $now, $now)
+            """, ("$id", jobId), ("$provider", settings.Provider.ToString()), ("$model", settings.Model), ("$dimensions", settings.Dimensions),
+            ("$count", packer.Chunks), ("$tokens", packer.Tokens), ("$now", now));
+        Sql.Execute(connection, """
+            UPDATE chunks SET embedding_status = 'Submitted', batch_job_id = $id, updated_at = $now
+            WHERE embedding_status = 'Pending' AND id <= $last
+            """, ("$id", jobId), ("$now", now), ("$last", last));
         transaction.Commit();
-        return claimed;
+        return (packer.Chunks, packer.Tokens);
+    }
+
+    private const string QueueLimitKey = "batch_queue_token_limit";
+    private const string LearnedQueueLimitKey = "batch_queue_token_learned";
+    private const string LearnedJobTokensKey = "batch_job_token_learned";
+
+    /// <summary>The queue budget recorded in the index's settings (every process and host reads the same).</summary>
+    public static QueueBudget ReadBudget(SqliteConnection connection)
+    {
+        var values = new Dictionary<string, long>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT key, value FROM settings WHERE key IN ('{QueueLimitKey}', '{LearnedQueueLimitKey}', '{LearnedJobTokensKey}')";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                // A value edited into something else is ignored, as if never recorded: the budget is a hint, never a reason to fail.
+                if (long.TryParse(reader.GetString(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0)
+                {
+                    values[reader.GetString(0)] = value;
+                }
+            }
+        }
+
+        long? Get(string key) => values.TryGetValue(key, out var value) ? value : null;
+        return new QueueBudget { Limit = Get(QueueLimitKey), LearnedLimit = Get(LearnedQueueLimitKey), LearnedJobTokens = Get(LearnedJobTokensKey) };
+    }
+
+    /// <summary>Records the budget (a null value removes its setting).</summary>
+    public static void SaveBudget(SqliteConnection connection, QueueBudget budget)
+    {
+        using var transaction = connection.BeginTransaction();
+        foreach (var (key, value) in new[] { (QueueLimitKey, budget.Limit), (LearnedQueueLimitKey, budget.LearnedLimit), (LearnedJobTokensKey, budget.LearnedJobTokens) })
+        {
+            if (value is { } set)
+            {
+                Sql.Execute(connection, "INSERT INTO settings (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    ("$key", key), ("$value", set.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            else
+            {
+                Sql.Execute(connection, "DELETE FROM settings WHERE key = $key", ("$key", key));
+            }
+        }
+
+        transaction.Commit();
     }
 
     /// <summary>Deletes a Created job that holds no chunk any more (all removed by a re-import after the claim); false when it holds one.</summary>

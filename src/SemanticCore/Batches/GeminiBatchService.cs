@@ -58,6 +58,8 @@ public sealed class GeminiBatchService(GeminiClient client) : IBatchService
     public bool UploadCertainlyFailed(Exception exception) =>
         exception is not GeminiApiException || exception is GeminiApiException { FromApi: true, StatusCode: >= 400 and < 500 and not 408 and not 429 };
 
+    public bool IsQueueFull(Exception exception) => exception is GeminiApiException { IsBatchQueueFull: true };
+
     /// <summary>404, or the Files API's 403 for a file that "may not exist" (how it answers for deleted and expired files).</summary>
     public bool IsGone(Exception exception) => exception is GeminiApiException api &&
         (api.StatusCode == 404 || (api.StatusCode == 403 && api.ApiMessage.Contains("may not exist", StringComparison.OrdinalIgnoreCase)));

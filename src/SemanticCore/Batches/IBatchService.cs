@@ -48,6 +48,12 @@ public interface IBatchService
     /// </summary>
     bool UploadCertainlyFailed(Exception exception);
 
+    /// <summary>
+    /// True when a create was refused because the project's queue of unfinished jobs is full (the enqueued-token cap, or
+    /// the most unfinished jobs): no job was made, and none will be accepted until some of the queued ones end.
+    /// </summary>
+    bool IsQueueFull(Exception exception);
+
     /// <summary>True when the failure says the remote job or file no longer exists (deleted, or expired).</summary>
     bool IsGone(Exception exception);
 }

@@ -109,6 +109,9 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
 
     public bool UploadCertainlyFailed(Exception exception) => true;
 
+    /// <summary>The spool has no queue limit.</summary>
+    public bool IsQueueFull(Exception exception) => false;
+
     public bool IsGone(Exception exception) =>
         exception is FileNotFoundException or DirectoryNotFoundException or SemanticCoreException { ErrorId: "LocalBatchResultsMissing" };
 

@@ -9,7 +9,7 @@ public sealed class GeminiApiException : Exception
 {
     internal GeminiApiException(string operation, int statusCode, string? status, string apiMessage,
         string? reason = null, TimeSpan? retryDelay = null, bool isPerDayQuota = false,
-        Exception? inner = null, bool requestNotSent = false, bool fromApi = false)
+        Exception? inner = null, bool requestNotSent = false, bool fromApi = false, bool namesQuota = false)
         : base(FormatMessage(operation, statusCode, status, reason, apiMessage), inner)
     {
         FromApi = fromApi;
@@ -21,6 +21,7 @@ public sealed class GeminiApiException : Exception
         RetryDelay = retryDelay;
         IsPerDayQuota = isPerDayQuota;
         RequestNotSent = requestNotSent;
+        NamesQuota = namesQuota;
     }
 
     /// <summary><see cref="Status"/> of a success response that does not have the expected shape.</summary>
@@ -49,6 +50,15 @@ public sealed class GeminiApiException : Exception
 
     /// <summary>A 429 whose QuotaFailure names a per-day quota: retrying today is pointless.</summary>
     public bool IsPerDayQuota { get; }
+
+    /// <summary>The answer named the quota it exceeded (a google.rpc.QuotaFailure detail): a rate per minute or per day.</summary>
+    public bool NamesQuota { get; }
+
+    /// <summary>
+    /// The service's bare 429 for a batch create past the project's enqueued-token cap (or its 100 unfinished jobs): no
+    /// RetryInfo, no Retry-After, no quota named. It is not a rate: it clears only when unfinished jobs end.
+    /// </summary>
+    public bool IsBatchQueueFull => StatusCode == 429 && FromApi && RetryDelay is null && !NamesQuota;
 
     /// <summary>The API's own message (or a description of the transport failure).</summary>
     public string ApiMessage { get; }

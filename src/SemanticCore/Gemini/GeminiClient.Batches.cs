@@ -9,7 +9,8 @@ public sealed partial class GeminiClient
     /// <remarks>
     /// Create is not idempotent: if a request reached the server and only the answer was lost (5xx,
     /// timeout, broken connection), a repeat would make a second job and bill every chunk twice. So it
-    /// is retried only on 429 (quota refused it) and on connections that could not be opened; any
+    /// is retried only on a rate-limit 429 and on connections that could not be opened (a full batch queue,
+    /// <see cref="GeminiApiException.IsBatchQueueFull"/>, is thrown at once); any
     /// other failure is thrown, and the caller recovers by looking for the job by displayName
     /// (<see cref="FindBatchesAsync"/>) before ever creating it again.
     /// </remarks>

@@ -28,7 +28,8 @@ public sealed partial class GeminiClient
     private readonly ResiliencePipeline _retry;
 
     // Batch create is not idempotent (a repeat makes a second job): retried only when the server
-    // certainly did nothing, i.e. 429 or a connection that could not be opened.
+    // certainly did nothing, i.e. a rate-limit 429 or a connection that could not be opened. A full
+    // batch queue is not a rate: retrying within minutes cannot help, so it is the caller's to handle.
     private readonly ResiliencePipeline _retryCreate;
 
     public GeminiClient(HttpClient http, ApiKey key, GeminiOptions options)
@@ -50,7 +51,7 @@ public sealed partial class GeminiClient
         _time = timeProvider;
         _baseUrl = options.Endpoint.AbsoluteUri.TrimEnd('/');
         _retry = BuildPipeline(static e => e.IsRetriable);
-        _retryCreate = BuildPipeline(static e => (e.StatusCode == 429 && !e.IsPerDayQuota) || e.RequestNotSent);
+        _retryCreate = BuildPipeline(static e => (e.StatusCode == 429 && !e.IsPerDayQuota && !e.IsBatchQueueFull) || e.RequestNotSent);
     }
 
     public GeminiOptions Options { get; }

@@ -21,6 +21,7 @@ internal static class GeminiErrorParser
         string? status = null, message = null, reason = null;
         TimeSpan? retryDelay = null;
         var perDay = false;
+        var quotaFailure = false;
         try
         {
             using var document = JsonDocument.Parse(body.ToArray());
@@ -43,6 +44,7 @@ internal static class GeminiErrorParser
                         }
                         else if (type.EndsWith("google.rpc.QuotaFailure", StringComparison.Ordinal))
                         {
+                            quotaFailure = true;
                             perDay |= HasPerDayViolation(detail);
                         }
                     }
@@ -63,7 +65,7 @@ internal static class GeminiErrorParser
         retryDelay ??= FromRetryAfter(retryAfter, now);
         // Every text of the answer that reaches a message is scrubbed, not only its message: status and reason are quoted too.
         return new GeminiApiException(operation, statusCode, Scrub(status, secret), Scrub(message, secret), Scrub(reason, secret),
-            retryDelay, perDay && statusCode == 429, fromApi: fromApi);
+            retryDelay, perDay && statusCode == 429, fromApi: fromApi, namesQuota: quotaFailure);
     }
 
     /// <summary>A web page, which is never quoted: it says nothing useful and fills the error with markup.</summary>

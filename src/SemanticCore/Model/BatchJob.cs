@@ -82,8 +82,17 @@ public sealed class BatchFlushEstimate
     /// <summary>US dollars at the interactive price, for comparison.</summary>
     public decimal? InteractiveCost { get; init; }
     public decimal? Savings => BatchCost is { } batch && InteractiveCost is { } interactive ? interactive - batch : null;
+    /// <summary>Rounds of jobs the whole backlog needs under the queue budget (each after the previous round's jobs finish); 0 when nothing is Pending.</summary>
+    public int Rounds { get; init; }
+    /// <summary>Pending chunks this command would leave Pending (past the queue budget without -Wait, or past -MaxCost).</summary>
+    public long HeldChunks { get; init; }
+    public long HeldTokens { get; init; }
+    /// <summary>Estimated tokens the index's unfinished jobs hold now.</summary>
+    public long TokensInFlight { get; init; }
+    /// <summary>The queue budget in force (set with -QueueTokenLimit, or learned from the service's refusals); null when there is none.</summary>
+    public long? QueueTokenLimit { get; init; }
     public required string Model { get; init; }
-    /// <summary>Why nothing would be sent (fewer pending chunks than -MinSize), or null.</summary>
+    /// <summary>Why nothing would be sent (fewer pending chunks than -MinSize), or what would stay Pending and why; null when everything would go.</summary>
     public string? Note { get; init; }
     public required string Database { get; init; }
 }

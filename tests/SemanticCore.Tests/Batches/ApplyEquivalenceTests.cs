@@ -72,7 +72,7 @@ public sealed class ApplyEquivalenceTests : IDisposable
             Assert.NotEmpty(retriedSoFar);
 
             // The next flush takes the chunks the first group put back, before the sync is run again.
-            var flush = await manager.FlushAsync(1, force: true, maxBatchSize: keys.Count, null, CancellationToken.None);
+            var flush = await manager.FlushAsync(new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = keys.Count, MaxJobTokens = long.MaxValue }, null, CancellationToken.None);
             Assert.Equal(retriedSoFar.Count, Assert.Single(flush.Jobs).Requests);
         }
 
@@ -185,7 +185,7 @@ public sealed class ApplyEquivalenceTests : IDisposable
         var importer = new DocumentImporter(index);
         foreach (var file in Directory.GetFiles(documents).Order()) await importer.ImportAsync(file, embedder: null, CancellationToken.None);
         var service = new FileBatchService(folder, null);
-        var flush = await new BatchManager(index, service).FlushAsync(1, force: true, maxBatchSize: chunks, null, CancellationToken.None);
+        var flush = await new BatchManager(index, service).FlushAsync(new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = chunks, MaxJobTokens = long.MaxValue }, null, CancellationToken.None);
         var job = Assert.Single(flush.Jobs);
         Assert.Equal(chunks, job.Requests);
         var keys = Ids(index.Connection, "SELECT id FROM chunks WHERE batch_job_id = $job ORDER BY id", job.Id);
@@ -265,6 +265,8 @@ public sealed class ApplyEquivalenceTests : IDisposable
         public Task DeleteFileAsync(string fileName, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public bool CreateCertainlyFailed(Exception exception) => true;
+
+        public bool IsQueueFull(Exception exception) => false;
 
         public bool UploadCertainlyFailed(Exception exception) => true;
 

@@ -1,0 +1,58 @@
+namespace SemanticCore.Batches;
+
+/// <summary>
+/// How many estimated tokens the index's unfinished batch jobs may hold together, and how large one job may be: what the
+/// admin set (<c>-QueueTokenLimit</c>) and what the service's refusals taught. The service caps the tokens queued in a
+/// project's unfinished jobs per model and tier, publishes no number, and refuses a create past it with a bare 429.
+/// </summary>
+public sealed record QueueBudget
+{
+    /// <summary>A refused job with nothing in flight is halved down to this size, no further: below it the queue is not the cause.</summary>
+    public const long SmallestLearnedJob = 4_096;
+
+    /// <summary>The budget set with <c>-QueueTokenLimit</c> and recorded in the index; null when none was set.</summary>
+    public long? Limit { get; init; }
+
+    /// <summary>The tokens the service held when it last refused a job (grows again after accepted rounds); null when never refused.</summary>
+    public long? LearnedLimit { get; init; }
+
+    /// <summary>The job size the service accepted after refusing larger ones with nothing in flight; null when never refused so.</summary>
+    public long? LearnedJobTokens { get; init; }
+
+    /// <summary>The tokens all unfinished jobs may hold: the smaller of what was set and what was learned; null when unlimited.</summary>
+    public long? QueueTokens => (Limit, LearnedLimit) switch
+    {
+        ({ } set, { } learned) => Math.Min(set, learned),
+        ({ } set, null) => set,
+        (null, { } learned) => learned,
+        _ => null,
+    };
+
+    /// <summary>The largest job: <paramref name="maxJobTokens"/>, or less when the service refused larger ones.</summary>
+    public long JobTokens(long maxJobTokens) => LearnedJobTokens is { } learned ? Math.Min(learned, maxJobTokens) : maxJobTokens;
+
+    /// <summary>
+    /// What a refusal teaches: with jobs in flight, the queue holds no more than they do (what the service had accepted);
+    /// with none, the job alone was too large, so the next is half its size. Null when there is nothing left to learn
+    /// (a small job refused with nothing in flight: batch jobs are not available to the project, whatever their size).
+    /// </summary>
+    public QueueBudget? AfterRefusal(long tokensInFlight, long jobTokens)
+    {
+        if (tokensInFlight > 0) return this with { LearnedLimit = tokensInFlight };
+        return jobTokens <= SmallestLearnedJob ? null : this with { LearnedJobTokens = Math.Max(SmallestLearnedJob, jobTokens / 2) };
+    }
+
+    /// <summary>
+    /// After a round the service accepted whole, a learned limit that held work back grows by a quarter, so a cap that was
+    /// raised (a new tier) or learned too low (jobs that ended just before the refusal) is found again in a few rounds.
+    /// </summary>
+    public QueueBudget AfterAcceptedRound(bool heldByQueue, bool heldByJobSize, long maxJobTokens)
+    {
+        var budget = this;
+        if (heldByQueue && LearnedLimit is { } limit && (Limit is null || limit < Limit)) budget = budget with { LearnedLimit = Grow(limit) };
+        if (heldByJobSize && LearnedJobTokens is { } job) budget = budget with { LearnedJobTokens = Grow(job) >= maxJobTokens ? null : Grow(job) };
+        return budget;
+    }
+
+    private static long Grow(long value) => value + Math.Max(1, value / 4);
+}
