@@ -29,6 +29,12 @@ public sealed partial class FakeGeminiServer
     /// <summary>The tokens the unfinished jobs hold now.</summary>
     public long EnqueuedTokens { get { lock (_gate) return _jobs.Where(j => !j.IsTerminal).Sum(j => j.Tokens); } }
 
+    /// <summary>The keys (chunk ids) of each job's input, by job name; with <see cref="Batches"/> a test sees which job held which chunk.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> BatchKeys
+    {
+        get { lock (_gate) return _jobs.ToDictionary(j => j.Name, j => (IReadOnlyList<string>)j.Lines.Select(l => l.Key).ToArray()); }
+    }
+
     /// <summary>
     /// The fake's token count: one per started 5 UTF-8 bytes, about what Gemini's tokenizer gives for English text and never
     /// more than the module's conservative estimate, so a budget kept in estimated tokens holds in the service's count too.

@@ -95,6 +95,7 @@ internal static class BatchStore
     private const string QueueLimitKey = "batch_queue_token_limit";
     private const string LearnedQueueLimitKey = "batch_queue_token_learned";
     private const string LearnedJobTokensKey = "batch_job_token_learned";
+    private const string RefusedTokensKey = "batch_queue_token_refused";
 
     /// <summary>The queue budget recorded in the index's settings (every process and host reads the same).</summary>
     public static QueueBudget ReadBudget(SqliteConnection connection)
@@ -102,7 +103,7 @@ internal static class BatchStore
         var values = new Dictionary<string, long>();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT key, value FROM settings WHERE key IN ('{QueueLimitKey}', '{LearnedQueueLimitKey}', '{LearnedJobTokensKey}')";
+            command.CommandText = $"SELECT key, value FROM settings WHERE key IN ('{QueueLimitKey}', '{LearnedQueueLimitKey}', '{LearnedJobTokensKey}', '{RefusedTokensKey}')";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -115,14 +116,20 @@ internal static class BatchStore
         }
 
         long? Get(string key) => values.TryGetValue(key, out var value) ? value : null;
-        return new QueueBudget { Limit = Get(QueueLimitKey), LearnedLimit = Get(LearnedQueueLimitKey), LearnedJobTokens = Get(LearnedJobTokensKey) };
+        return new QueueBudget
+        {
+            Limit = Get(QueueLimitKey),
+            LearnedLimit = Get(LearnedQueueLimitKey),
+            LearnedJobTokens = Get(LearnedJobTokensKey),
+            RefusedTokens = Get(RefusedTokensKey),
+        };
     }
 
     /// <summary>Records the budget (a null value removes its setting).</summary>
     public static void SaveBudget(SqliteConnection connection, QueueBudget budget)
     {
         using var transaction = connection.BeginTransaction();
-        foreach (var (key, value) in new[] { (QueueLimitKey, budget.Limit), (LearnedQueueLimitKey, budget.LearnedLimit), (LearnedJobTokensKey, budget.LearnedJobTokens) })
+        foreach (var (key, value) in new[] { (QueueLimitKey, budget.Limit), (LearnedQueueLimitKey, budget.LearnedLimit), (LearnedJobTokensKey, budget.LearnedJobTokens), (RefusedTokensKey, budget.RefusedTokens) })
         {
             if (value is { } set)
             {

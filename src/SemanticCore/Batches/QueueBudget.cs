@@ -19,32 +19,35 @@ public sealed record QueueBudget
     /// <summary>The job size the service accepted after refusing larger ones with nothing in flight; null when never refused so.</summary>
     public long? LearnedJobTokens { get; init; }
 
-    /// <summary>The tokens all unfinished jobs may hold: the smaller of what was set and what was learned; null when unlimited.</summary>
-    public long? QueueTokens => (Limit, LearnedLimit) switch
-    {
-        ({ } set, { } learned) => Math.Min(set, learned),
-        ({ } set, null) => set,
-        (null, { } learned) => learned,
-        _ => null,
-    };
+    /// <summary>The smallest total (tokens in flight and the new job's) the service refused: learned limits stay below it.</summary>
+    public long? RefusedTokens { get; init; }
+
+    /// <summary>
+    /// The tokens all unfinished jobs may hold: the smallest of what was set, what was learned, and less than what was
+    /// refused; null when unlimited.
+    /// </summary>
+    public long? QueueTokens => new[] { Limit, LearnedLimit, RefusedTokens - 1 }.Min();
 
     /// <summary>The largest job: <paramref name="maxJobTokens"/>, or less when the service refused larger ones.</summary>
     public long JobTokens(long maxJobTokens) => LearnedJobTokens is { } learned ? Math.Min(learned, maxJobTokens) : maxJobTokens;
 
     /// <summary>
     /// What a refusal teaches: with jobs in flight, the queue holds no more than they do (what the service had accepted);
-    /// with none, the job alone was too large, so the next is half its size. Null when there is nothing left to learn
-    /// (a small job refused with nothing in flight: batch jobs are not available to the project, whatever their size).
+    /// with none, the job alone was too large, so the next is half its size. Either way the refused total is remembered as
+    /// a ceiling. Null when there is nothing left to learn (a small job refused with nothing in flight: batch jobs are not
+    /// available to the project, whatever their size).
     /// </summary>
     public QueueBudget? AfterRefusal(long tokensInFlight, long jobTokens)
     {
-        if (tokensInFlight > 0) return this with { LearnedLimit = tokensInFlight };
-        return jobTokens <= SmallestLearnedJob ? null : this with { LearnedJobTokens = Math.Max(SmallestLearnedJob, jobTokens / 2) };
+        var refused = Math.Min(RefusedTokens ?? long.MaxValue, tokensInFlight + jobTokens);
+        if (tokensInFlight > 0) return this with { LearnedLimit = tokensInFlight, RefusedTokens = refused };
+        return jobTokens <= SmallestLearnedJob ? null : this with { LearnedJobTokens = Math.Max(SmallestLearnedJob, jobTokens / 2), RefusedTokens = refused };
     }
 
     /// <summary>
-    /// After a round the service accepted whole, a learned limit that held work back grows by a quarter, so a cap that was
-    /// raised (a new tier) or learned too low (jobs that ended just before the refusal) is found again in a few rounds.
+    /// After a round the service accepted whole, a learned limit that held work back grows by a quarter, at most halfway to
+    /// the smallest total ever refused: the cap is found again in a few rounds (jobs that ended just before a refusal made
+    /// the lesson too strict), with few refusals. <c>-QueueTokenLimit 0</c> forgets it all, e.g. after a change of tier.
     /// </summary>
     public QueueBudget AfterAcceptedRound(bool heldByQueue, bool heldByJobSize, long maxJobTokens)
     {
@@ -54,5 +57,9 @@ public sealed record QueueBudget
         return budget;
     }
 
-    private static long Grow(long value) => value + Math.Max(1, value / 4);
+    private long Grow(long value)
+    {
+        var grown = value + Math.Max(1, value / 4);
+        return RefusedTokens is { } refused ? Math.Max(value, Math.Min(grown, value + (refused - value) / 2)) : grown;
+    }
 }
