@@ -78,7 +78,9 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
         };
         var estimate = Core(() => BatchManager.Estimate(index, options, Wait), index);
         var action = estimate.Chunks == 0 && estimate.Note is { } why ? why : string.Create(CultureInfo.InvariantCulture,
-            $"Submit {estimate.Chunks:N0} chunk(s) in {estimate.Jobs} batch job(s), about {estimate.EstimatedTokens:N0} tokens: {Money(estimate.BatchCost)} at the batch price instead of {Money(estimate.InteractiveCost)} interactively");
+            $"Submit {estimate.Chunks:N0} chunk(s) in {estimate.Jobs} batch job(s){(Wait && estimate.Rounds > 1 ? $" over {estimate.Rounds} rounds" : "")}, " +
+            $"about {estimate.EstimatedTokens:N0} tokens: {Money(estimate.BatchCost)} at the batch price instead of {Money(estimate.InteractiveCost)} interactively" +
+            (estimate.HeldChunks > 0 ? $"; {estimate.HeldChunks:N0} chunk(s) stay Pending" : ""));
         if (!ShouldProcess($"{action} (index '{index.DatabasePath}').", $"{action}?", "Invoke-BatchFlush", out var reason))
         {
             if (reason == ShouldProcessReason.WhatIf) WriteObject(estimate);

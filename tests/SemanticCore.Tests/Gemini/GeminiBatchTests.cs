@@ -227,4 +227,39 @@ public sealed class GeminiBatchTests
         Assert.Equal(1, t.Fake.BatchCreateCount);
         Assert.Null(t.Fake.OutputOf(job.Name));
     }
+
+    [Fact]
+    public async Task A_create_past_the_enqueued_token_cap_is_refused_once_as_a_full_queue_and_not_retried()
+    {
+        await using var t = await GeminiTestContext.StartAsync();
+        var first = await UploadInputAsync(t.Client, 20, "first");
+        var second = await UploadInputAsync(t.Client, 20, "second");
+        t.Fake.EnqueuedTokenLimit = t.Fake.EnqueuedTokens + 250; // room for one input of 20 lines, not two
+
+        await t.Client.CreateBatchAsync("job-1", first.Name);
+        var refused = await Assert.ThrowsAsync<GeminiApiException>(() => t.Client.CreateBatchAsync("job-2", second.Name));
+
+        Assert.True(refused.IsBatchQueueFull);
+        Assert.Equal(429, refused.StatusCode);
+        Assert.Equal("RESOURCE_EXHAUSTED", refused.Status);
+        Assert.Contains("You exceeded your current quota", refused.ApiMessage, StringComparison.Ordinal);
+        Assert.Equal(2, t.RequestsTo(":asyncBatchEmbedContent").Length); // the refused create was sent once
+        Assert.Empty(t.Time.Delays);
+        Assert.Equal(1, t.Fake.QueueFullRefusals);
+        Assert.Single(t.Fake.Batches);
+    }
+
+    [Fact]
+    public async Task A_rate_limit_429_on_create_is_not_a_full_queue_and_is_retried()
+    {
+        await using var t = await GeminiTestContext.StartAsync();
+        var input = await UploadInputAsync(t.Client, 3);
+        t.Fake.FailNextRequests(":asyncBatchEmbedContent", 1, 429, retryDelay: "2s");
+
+        var created = await t.Client.CreateBatchAsync("job-1", input.Name);
+
+        Assert.StartsWith("batches/", created.Name, StringComparison.Ordinal);
+        Assert.Equal(2, t.RequestsTo(":asyncBatchEmbedContent").Length);
+        Assert.Equal([TimeSpan.FromSeconds(2)], t.Time.Delays);
+    }
 }
