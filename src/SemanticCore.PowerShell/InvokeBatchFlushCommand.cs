@@ -77,10 +77,10 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
             MaxCost = MyInvocation.BoundParameters.ContainsKey(nameof(MaxCost)) ? MaxCost : null,
         };
         var estimate = Core(() => BatchManager.Estimate(index, options, Wait), index);
+        var rounds = Wait && estimate.Rounds > 1 ? string.Create(CultureInfo.InvariantCulture, $" over {estimate.Rounds} rounds") : "";
+        var held = estimate.HeldChunks > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {estimate.HeldChunks:N0} chunk(s) stay Pending") : "";
         var action = estimate.Chunks == 0 && estimate.Note is { } why ? why : string.Create(CultureInfo.InvariantCulture,
-            $"Submit {estimate.Chunks:N0} chunk(s) in {estimate.Jobs} batch job(s){(Wait && estimate.Rounds > 1 ? $" over {estimate.Rounds} rounds" : "")}, " +
-            $"about {estimate.EstimatedTokens:N0} tokens: {Money(estimate.BatchCost)} at the batch price instead of {Money(estimate.InteractiveCost)} interactively" +
-            (estimate.HeldChunks > 0 ? $"; {estimate.HeldChunks:N0} chunk(s) stay Pending" : ""));
+            $"Submit {estimate.Chunks:N0} chunk(s) in {estimate.Jobs} batch job(s){rounds}, about {estimate.EstimatedTokens:N0} tokens: {Money(estimate.BatchCost)} at the batch price instead of {Money(estimate.InteractiveCost)} interactively{held}");
         if (!ShouldProcess($"{action} (index '{index.DatabasePath}').", $"{action}?", "Invoke-BatchFlush", out var reason))
         {
             if (reason == ShouldProcessReason.WhatIf) WriteObject(estimate);

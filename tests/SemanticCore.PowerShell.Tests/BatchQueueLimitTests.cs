@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Text;
 using FakeGemini;
 using Xunit.Abstractions;
+using System.Management.Automation.Runspaces;
 using SemanticCore.PowerShell.Tests.Infrastructure;
 
 namespace SemanticCore.PowerShell.Tests;
@@ -237,5 +238,62 @@ public sealed class BatchQueueLimitTests(ModuleFixture module, ITestOutputHelper
         Assert.Equal(0, gemini.Server.QueueFullRefusals);
         Assert.Contains("100 unfinished batch jobs", Assert.Single(flushed.Warnings), StringComparison.Ordinal);
         Assert.Equal(10L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'"));
+    }
+
+    [Fact]
+    public async Task Ctrl_C_during_a_drain_stops_it_with_the_index_consistent_and_running_it_again_resumes()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.EnqueuedTokenLimit = Cap;
+        gemini.Server.AutoComplete = false; // the first round's jobs wait: the drain is in its countdown
+        using var session = module.NewSession(dir.Path);
+        var keys = GeminiFake.KeyVariables();
+        ImportPending(session, documents: 20);
+
+        using var runspace = BatchTestSupport.OpenRunspace(module, dir.Path);
+        runspace.SessionStateProxy.SetVariable("BatchKey", keys["BatchKey"]);
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = runspace;
+        ps.AddScript("Invoke-BatchFlush -Database index.db -QueueTokenLimit 5400 -Wait -PollInterval 30 -BatchApiKey $BatchKey");
+        using var waiting = new ManualResetEventSlim();
+        ps.Streams.Progress.DataAdded += (_, e) =>
+        {
+            if (ps.Streams.Progress[e.Index].StatusDescription.Contains("next check in", StringComparison.Ordinal)) waiting.Set();
+        };
+        var invocation = ps.BeginInvoke();
+        Assert.True(BatchTestSupport.WaitFor(() => waiting.IsSet || invocation.IsCompleted), "The drain never reported its wait");
+
+        var stop = ps.BeginStop(null, null);
+        Assert.True(stop.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(20)), "The drain did not stop");
+        ps.EndStop(stop);
+        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        Invariants.AssertHold(Database);
+        var sent = gemini.Server.Batches.Count;
+        Assert.InRange(sent, 1, 10);
+        Assert.True(Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'") > 0);
+
+        gemini.Server.AutoComplete = true;
+        gemini.Server.PollsUntilDone = 0;
+        session.Run("Invoke-BatchFlush -Database index.db -Wait -PollInterval 1 -BatchApiKey $BatchKey", keys).AssertNoErrors();
+        AssertEveryChunkEmbeddedOnce(gemini.Server);
+        Assert.InRange(gemini.Server.HighestEnqueuedTokens, 1, Cap);
+    }
+
+    [Fact]
+    public async Task A_drain_past_its_Timeout_says_so_and_writes_the_jobs_it_touched()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.AutoComplete = false;
+        using var ps = module.NewSession(dir.Path);
+        var keys = GeminiFake.KeyVariables();
+        ImportPending(ps, documents: 6);
+
+        var result = ps.Run("Invoke-BatchFlush -Database index.db -QueueTokenLimit 2000 -Wait -PollInterval 1 -Timeout 3 -BatchApiKey $BatchKey", keys);
+
+        var error = BatchTestKit.AssertErrors(result, "BatchDrainTimeout", ErrorCategory.OperationTimeout, 1).Single();
+        Assert.Contains("Invoke-BatchFlush -Wait again", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal(gemini.Server.Batches.Count, result.Output.Count);
+        Assert.All(result.Output, j => Assert.Equal("Running", j.Text("Status")));
+        Assert.Contains("stay Pending", Assert.Single(result.Warnings), StringComparison.Ordinal);
     }
 }

@@ -82,7 +82,8 @@ public sealed partial class BatchManager
         var started = DateTimeOffset.UtcNow;
         var touched = new List<string>();
         var errors = new List<SemanticCoreException>();
-        var notes = new List<string>();
+        var warnings = new List<string>();
+        IReadOnlyList<string> held = [];
         var total = BatchStore.CountClaimable(index.Connection) + BatchStore.CountSubmitted(index.Connection);
         decimal spent = 0;
         for (var first = true; ; first = false)
@@ -92,7 +93,7 @@ public sealed partial class BatchManager
             spent += round.Spent;
             touched.AddRange(round.Jobs.Select(j => j.Id));
             errors.AddRange(round.Errors);
-            notes.AddRange(round.Notes.Where(note => !notes.Contains(note)));
+            held = round.Notes; // what the last round held back is what stays: said once, at the end
             if (first && round.TooFew) break;
 
             var active = BatchJobQueries.List(index, [.. BatchJob.ActiveStatuses]).ToList();
@@ -127,7 +128,7 @@ public sealed partial class BatchManager
                 try
                 {
                     var synced = await SyncAsync(job.Id, drain.MaxRetries, progress, cancellationToken).ConfigureAwait(false);
-                    notes.AddRange(synced.Warnings);
+                    warnings.AddRange(synced.Warnings);
                     touched.Add(job.Id);
                 }
                 catch (SemanticCoreException ex) when (ex.ErrorId == "BatchJobNotFound")
@@ -142,7 +143,7 @@ public sealed partial class BatchManager
         }
 
         var jobs = touched.Distinct(StringComparer.Ordinal).Select(id => BatchStore.Find(index, id)).OfType<BatchJob>().OrderBy(j => j.CreatedAt).ToList();
-        return new FlushResult(jobs, errors, notes);
+        return new FlushResult(jobs, errors, [.. warnings, .. held]);
     }
 
     /// <summary>What one round of a flush did.</summary>
