@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FakeGemini;
@@ -22,11 +21,14 @@ public sealed partial class SpendTests(ModuleFixture module) : IDisposable
 
     private string Database => dir.Combine("index.db");
 
-    private void WriteDocument(string path, int sections, string tag)
+    /// <summary>A session whose index has one Submitted batch job of <paramref name="sections"/> chunks at the fake.</summary>
+    private PsSession FlushedJob(int sections)
     {
-        var text = new StringBuilder($"# {tag}\n\n");
-        for (var i = 0; i < sections; i++) text.Append($"## Section {i}\n\nParagraph {i} of {tag}: rotate key {i} and verify the audit entry {i * 7}.\n\n");
-        dir.Write(path, text.ToString());
+        BatchTestKit.WriteCorpus(dir, "kb", 1, sections, "kb");
+        var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument -Path kb/*.md -Database index.db -Mode Async").AssertNoErrors();
+        ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", GeminiFake.KeyVariables()).AssertNoErrors();
+        return ps;
     }
 
     private static IDisposable NoKeysInEnvironment() =>
@@ -51,24 +53,24 @@ public sealed partial class SpendTests(ModuleFixture module) : IDisposable
     {
         await using var gemini = await GeminiFake.StartAsync();
         using var env = NoKeysInEnvironment();
-        WriteDocument("kb/guide.md", 40, "Guide");
+        BatchTestKit.WriteCorpus(dir, "kb", 1, 40, "guide");
         using var ps = module.NewSession(dir.Path);
         var variables = GeminiFake.KeyVariables();
-        var total = ps.Run("Import-SemanticDocument kb/guide.md -Database index.db -Mode Sync -WhatIf").AssertNoErrors().Single().Long("EstimatedTokens");
+        var total = ps.Run("Import-SemanticDocument kb/guide-000.md -Database index.db -Mode Sync -WhatIf").AssertNoErrors().Single().Long("EstimatedTokens");
         var cap = Interactive(total) / 2;
         variables["Cap"] = cap;
 
         // The forecast respects the cap, and sends nothing.
-        var forecast = ps.Run("Import-SemanticDocument kb/guide.md -Database index.db -Mode Sync -MaxCost $Cap -WhatIf", variables);
+        var forecast = ps.Run("Import-SemanticDocument kb/guide-000.md -Database index.db -Mode Sync -MaxCost $Cap -WhatIf", variables);
         var forecastResult = forecast.AssertNoErrors().Single();
         Assert.Contains("would not be embedded now", Assert.Single(forecast.Warnings), StringComparison.Ordinal);
         Assert.Empty(gemini.Server.Requests);
 
-        var run = ps.Run("Import-SemanticDocument kb/guide.md -Database index.db -Mode Sync -MaxCost $Cap -ApiKey $ApiKey", variables).AssertNoErrors();
+        var run = ps.Run("Import-SemanticDocument kb/guide-000.md -Database index.db -Mode Sync -MaxCost $Cap -ApiKey $ApiKey", variables).AssertNoErrors();
 
         var result = run.Single();
         var (chunks, embedded, pending) = (result.Long("Chunks"), result.Long("Embedded"), result.Long("Pending"));
-        Assert.True(chunks >= 40, $"{chunks} chunks");
+        Assert.Equal(40L, chunks);
         Assert.InRange(embedded, chunks * 3 / 10, chunks * 7 / 10);
         Assert.Equal(chunks, embedded + pending);
         Assert.Equal(forecastResult.Long("Embedded"), embedded);
@@ -99,8 +101,7 @@ public sealed partial class SpendTests(ModuleFixture module) : IDisposable
     {
         await using var gemini = await GeminiFake.StartAsync();
         using var env = NoKeysInEnvironment();
-        WriteDocument("kb/a.md", 6, "First");
-        WriteDocument("kb/b.md", 30, "Second");
+        BatchTestKit.WriteCorpus(dir, "kb", 2, 10, "kb");
         using var ps = module.NewSession(dir.Path);
         var variables = GeminiFake.KeyVariables();
         var forecast = ps.Run("Sync-SemanticFolder kb -Database index.db -Mode Sync -WhatIf").AssertNoErrors().Output;
@@ -131,10 +132,10 @@ public sealed partial class SpendTests(ModuleFixture module) : IDisposable
     [Fact]
     public void A_negative_MaxCost_is_a_parameter_validation_error()
     {
-        WriteDocument("kb/a.md", 2, "First");
+        BatchTestKit.WriteCorpus(dir, "kb", 1, 2, "kb");
         using var ps = module.NewSession(dir.Path);
 
-        foreach (var command in new[] { "Import-SemanticDocument kb/a.md", "Sync-SemanticFolder kb" })
+        foreach (var command in new[] { "Import-SemanticDocument kb/kb-000.md", "Sync-SemanticFolder kb" })
         {
             var run = ps.Run($"{command} -Database index.db -Provider Local -Mode Sync -MaxCost -0.01");
             Assert.Equal("ParameterArgumentValidationError", run.Terminating?.FullyQualifiedErrorId.Split(',')[0]);
@@ -147,11 +148,8 @@ public sealed partial class SpendTests(ModuleFixture module) : IDisposable
     public async Task A_batch_job_is_billed_once_at_the_batch_price_however_often_it_is_synced()
     {
         await using var gemini = await GeminiFake.StartAsync();
-        BatchTestKit.WriteCorpus(dir, "kb", 2, 10, "kb");
-        using var ps = module.NewSession(dir.Path);
+        using var ps = FlushedJob(sections: 20);
         var keys = GeminiFake.KeyVariables();
-        ps.Run("Import-SemanticDocument -Path kb/*.md -Database index.db -Mode Async").AssertNoErrors();
-        ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors();
 
         var job = ps.Run("Sync-BatchJob -Database index.db -Wait -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
         ps.Run("Get-BatchJob -Database index.db | Sync-BatchJob -BatchApiKey $BatchKey; Get-BatchJob -Database index.db | Sync-BatchJob -BatchApiKey $BatchKey", keys).AssertNoErrors();
@@ -173,11 +171,8 @@ public sealed partial class SpendTests(ModuleFixture module) : IDisposable
     public async Task A_remote_job_cancelled_part_way_bills_what_it_produced()
     {
         await using var gemini = await GeminiFake.StartAsync();
-        BatchTestKit.WriteCorpus(dir, "kb", 1, 4, "kb");
-        using var ps = module.NewSession(dir.Path);
+        using var ps = FlushedJob(sections: 4);
         var keys = GeminiFake.KeyVariables();
-        ps.Run("Import-SemanticDocument -Path kb/*.md -Database index.db -Mode Async").AssertNoErrors();
-        ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey", keys).AssertNoErrors();
         gemini.Server.CancelPartway(Assert.Single(gemini.Server.Batches).Name, completedLines: 3);
 
         var job = ps.Run("Sync-BatchJob -Database index.db -BatchApiKey $BatchKey", keys).AssertNoErrors().Single();
@@ -196,13 +191,13 @@ public sealed partial class SpendTests(ModuleFixture module) : IDisposable
     {
         await using var gemini = await GeminiFake.StartAsync();
         using var env = NoKeysInEnvironment();
-        WriteDocument("kb/guide.md", 3, "Guide");
+        BatchTestKit.WriteCorpus(dir, "kb", 1, 3, "kb");
         using var ps = module.NewSession(dir.Path);
         var keys = GeminiFake.KeyVariables();
-        ps.Run("Import-SemanticDocument kb/guide.md -Database index.db -Mode Sync -ApiKey $ApiKey", keys).AssertNoErrors();
+        ps.Run("Import-SemanticDocument kb/kb-000.md -Database index.db -Mode Sync -ApiKey $ApiKey", keys).AssertNoErrors();
 
-        ps.Run("Search-SemanticIndex 'rotate the key' -Database index.db -ApiKey $ApiKey", keys).AssertNoErrors();
-        ps.Run("Search-SemanticIndex 'rotate the key' -Database index.db -Mode Keyword", keys).AssertNoErrors();
+        ps.Run("Search-SemanticIndex 'restart the queue worker' -Database index.db -ApiKey $ApiKey", keys).AssertNoErrors();
+        ps.Run("Search-SemanticIndex 'restart the queue worker' -Database index.db -Mode Keyword", keys).AssertNoErrors();
 
         var rows = ps.Run("Get-SemanticSpend -Database index.db").AssertNoErrors().Output;
         Assert.Equal(["Interactive", "Query"], rows.Select(r => r.Text("Kind")));
