@@ -77,11 +77,11 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
             if (File.Exists(database))
             {
                 var index = OpenIndex(createIfMissing: false);
-                return ImporterFor(index).Forecast(file, ModeFor(index.Settings) == ImportMode.Sync ? Cap : null);
+                return ImporterFor(index).Forecast(file, ForecastCap(index.Settings));
             }
 
             var settings = IndexSettings.FromRequest(SettingsRequest());
-            return DocumentImporter.ForecastForNewIndex(file, database, settings, ModeFor(settings) == ImportMode.Sync ? Cap : null);
+            return DocumentImporter.ForecastForNewIndex(file, database, settings, ForecastCap(settings));
         }
         catch (SemanticCoreException ex)
         {
@@ -89,6 +89,9 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
             return null;
         }
     }
+
+    /// <summary>The cap a forecast applies: -MaxCost when the import would embed now (Sync), else none (the mode is only worked out then).</summary>
+    private CostCap? ForecastCap(IndexSettings settings) => Cap is { } given && ModeFor(settings) == ImportMode.Sync ? given : null;
 
     /// <summary>The mode an import into an index of these settings runs in: Auto is Async when a Gemini batch key is there to pay for it, else Sync.</summary>
     private ImportMode ModeFor(IndexSettings settings) =>
