@@ -19,6 +19,7 @@
         'Invoke-BatchFlush'
         'Sync-BatchJob'
         'Get-BatchJob'
+        'Get-SemanticSpend'
         'Search-SemanticIndex'
         'Get-SemanticDocument'
         'Remove-SemanticDocument'

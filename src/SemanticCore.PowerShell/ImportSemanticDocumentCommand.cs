@@ -1,6 +1,4 @@
 using System.Management.Automation;
-using System.Security;
-using SemanticCore.Embedding;
 using SemanticCore.Ingestion;
 using SemanticCore.Model;
 using SemanticCore.Storage;
@@ -17,8 +15,6 @@ public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>Per index: the embedder of Sync mode, or null for Async (Pending).</summary>
-    private readonly Dictionary<SemanticIndex, IEmbeddingProvider?> embedders = [];
     private int processed;
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -33,10 +29,7 @@ public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
     [Parameter]
     public ImportMode Mode { get; set; } = ImportMode.Auto;
 
-    /// <summary>The key for Sync mode on a Gemini index. Default: the session keyring, then $env:GEMINI_API_KEY / $env:GOOGLE_API_KEY.</summary>
-    [Parameter]
-    [SecureKey]
-    public SecureString? ApiKey { get; set; }
+    protected override ImportMode RequestedMode => Mode;
 
     protected override void OnProcessRecord()
     {
@@ -53,6 +46,7 @@ public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
     protected override void OnEndProcessing()
     {
         WriteAllCommitted();
+        WarnAboutHeldChunks();
         if (processed > 0)
         {
             WriteProgress(new ProgressRecord(ProgressIds.Import, "Importing documents", "Done") { RecordType = ProgressRecordType.Completed });
@@ -81,48 +75,14 @@ public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
 
         try
         {
-            if (embedder is null)
-            {
-                // Async: many files share a transaction; their results are written once it is committed.
-                Queue(index, file);
-            }
-            else
-            {
-                WriteResult(Await(ImporterFor(index).ImportAsync(file, embedder, Cancellation)));
-            }
-        }
-        catch (SemanticCoreException ex)
-        {
-            WriteError(Errors.From(ex, file));
+            // Async: many files share a transaction; their results are written once it is committed.
+            if (embedder is null) Queue(index, file);
+            else ImportNow(index, file, embedder);
         }
         catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }
-    }
-
-    private IEmbeddingProvider? EmbedderFor(SemanticIndex index)
-    {
-        if (embedders.TryGetValue(index, out var existing)) return existing;
-
-        IEmbeddingProvider? embedder = null;
-        try
-        {
-            // Auto: batch (half price) when a Gemini batch key is there to pay for it; otherwise embed now.
-            var mode = Mode != ImportMode.Auto ? Mode
-                : index.Settings.Provider == EmbeddingProviderKind.Gemini && ResolveKey(KeyKind.Batch, null) is not null ? ImportMode.Async
-                : ImportMode.Sync;
-            WriteVerbose($"Index '{index.DatabasePath}': {index.Settings}; mode {mode}.");
-            if (mode == ImportMode.Sync) embedder = EmbeddingProviders.CreateInteractive(index.Settings, ResolveKey(KeyKind.Default, ApiKey));
-        }
-        catch (SemanticCoreException ex)
-        {
-            // Nothing was imported: an index this command just created is not left behind.
-            index.DiscardIfCreated();
-            ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
-        }
-
-        return embedders[index] = embedder;
     }
 
     /// <summary>Resolves a -Path (wildcards) or -LiteralPath to files, like Get-FileHash; what cannot be resolved is a per-item error.</summary>

@@ -6,7 +6,7 @@ using SemanticCore.Storage;
 namespace SemanticCore.PowerShell;
 
 /// <summary>
-/// <para type="synopsis">Makes the index match a folder: imports new and changed files (Pending), removes documents whose files are gone.</para>
+/// <para type="synopsis">Makes the index match a folder: imports new and changed files (Pending, or embedded now with -Mode Sync), removes documents whose files are gone.</para>
 /// </summary>
 [Cmdlet(VerbsData.Sync, "SemanticFolder", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ImportResult), typeof(FolderSyncSummary))]
@@ -35,6 +35,12 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
     [SupportsWildcards]
     public string[] Exclude { get; set; } = [];
 
+    /// <summary>Async (the default): store new chunks as Pending for a batch job. Sync: embed now. Auto: Async when a batch key is configured.</summary>
+    [Parameter]
+    public ImportMode Mode { get; set; } = ImportMode.Async;
+
+    protected override ImportMode RequestedMode => Mode;
+
     protected override void OnEndProcessing()
     {
         var folder = ResolveFolder();
@@ -55,7 +61,8 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
             }
             else if (ShouldProcess(file, $"Import into the semantic index '{database}'"))
             {
-                if (!Queue(index!, file)) failed++;
+                var imported = EmbedderFor(index!) is { } embedder ? ImportNow(index!, file, embedder) : Queue(index!, file);
+                if (!imported) failed++;
             }
         }
 
@@ -68,6 +75,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
         }
 
         WriteProgress(new ProgressRecord(ProgressIds.Import, $"Mirroring {folder}", "Done") { RecordType = ProgressRecordType.Completed });
+        WarnAboutHeldChunks();
         var settings = index?.Settings ?? IndexSettings.FromRequest(SettingsRequest());
         WriteObject(new FolderSyncSummary
         {

@@ -37,6 +37,20 @@ Describe 'The batch lifecycle on the Local provider' {
         (Get-ChunkStatus -Database $db | Where-Object Status -ne 'Ready') | Should -BeNullOrEmpty
     }
 
+    It 'records the synced job once in the spend ledger, at cost 0 on Local' {
+        Get-BatchJob -Database $db | Sync-BatchJob -Database $db | Out-Null
+        $job = Get-BatchJob -Database $db
+
+        $spend = Get-SemanticSpend -Database $db -Since (Get-Date).AddDays(-1)
+        $spend.PSTypeNames | Should -Contain 'SemanticCore.Model.SpendDay'
+        $spend.Kind | Should -Be 'Batch'
+        $spend.Calls | Should -Be 1
+        $spend.Tokens | Should -Be $job.Tokens
+        $spend.Date | Should -Be ([datetime]::UtcNow.Date)
+        ($spend | Measure-Object Cost -Sum).Sum | Should -Be 0
+        Get-SemanticSpend -Database $db -Until (Get-Date).AddDays(-1) | Should -BeNullOrEmpty
+    }
+
     It 'exports chunk status to CSV and JSON as plain data' {
         $csv = Join-Path $TestDrive 'chunks.csv'
         Get-ChunkStatus -Database $db | Select-Object Id, Status, ChunkType, Language, DocumentPath | Export-Csv $csv

@@ -50,7 +50,8 @@ public sealed class SchemaTests(ModuleFixture module) : IDisposable
         var update = ps.Run("Update-SemanticSchema -Database index.db").AssertNoErrors().Single();
         Assert.Equal("SemanticCore.Storage.SchemaUpdate", update.TypeName());
         Assert.Equal(0L, update.Long("FromVersion"));
-        Assert.Equal(4L, update.Long("ToVersion"));
+        Assert.Equal(5L, update.Long("ToVersion"));
+        Assert.Contains("Create table spend", (IEnumerable<string>)update.Prop("Steps")!);
         Assert.Equal(Database, update.Text("Database"));
         Assert.Equal((IEnumerable<string>)whatIf.Prop("Steps")!, (IEnumerable<string>)update.Prop("Steps")!);
 
@@ -67,17 +68,17 @@ public sealed class SchemaTests(ModuleFixture module) : IDisposable
             Assert.Equal("text", rows[i][6]);
         }
 
-        foreach (var table in new[] { "documents", "chunk_vectors", "batch_jobs", "schema_history", "settings" })
+        foreach (var table in new[] { "documents", "chunk_vectors", "batch_jobs", "schema_history", "settings", "spend" })
         {
             Assert.Equal(1L, Db.Scalar<long>(Database, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"));
         }
 
-        Assert.Equal(4L, Db.Scalar<long>(Database, "PRAGMA user_version"));
+        Assert.Equal(5L, Db.Scalar<long>(Database, "PRAGMA user_version"));
         Assert.Equal("wal", Db.Scalar<string>(Database, "PRAGMA journal_mode"));
 
         var second = ps.Run("Update-SemanticSchema -Database index.db").AssertNoErrors().Single();
         Assert.Empty((IEnumerable<string>)second.Prop("Steps")!);
-        Assert.Equal(4L, second.Long("FromVersion"));
+        Assert.Equal(5L, second.Long("FromVersion"));
 
         var legacyChunks = ps.Run("Get-ChunkStatus -Database index.db").AssertNoErrors();
         Assert.Equal(LegacyRows.Length, legacyChunks.Output.Count);
@@ -94,7 +95,7 @@ public sealed class SchemaTests(ModuleFixture module) : IDisposable
 
         ps.Run("Import-SemanticDocument a.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
 
-        Assert.Equal(4L, Db.Scalar<long>(Database, "PRAGMA user_version"));
+        Assert.Equal(5L, Db.Scalar<long>(Database, "PRAGMA user_version"));
         Assert.Equal(LegacyRows.Length, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Ready' AND document_id IS NULL"));
         Assert.True(Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending'") > 0);
     }
@@ -127,8 +128,8 @@ public sealed class SchemaTests(ModuleFixture module) : IDisposable
         Db.Execute(Database, """
             CREATE TABLE future_tags (chunk_id INTEGER, tag TEXT);
             ALTER TABLE chunks ADD COLUMN future_score REAL;
-            INSERT INTO schema_history VALUES (5, 'Future additive change', '0.1.0', '2027-01-01T00:00:00.000Z', 'SemanticCore.PS 0.2.0');
-            PRAGMA user_version = 5;
+            INSERT INTO schema_history VALUES (6, 'Future additive change', '0.1.0', '2027-01-01T00:00:00.000Z', 'SemanticCore.PS 0.2.0');
+            PRAGMA user_version = 6;
             """);
 
         var import = ps.Run("Import-SemanticDocument b.md -Database index.db -Mode Async").AssertNoErrors().Single();
@@ -137,16 +138,16 @@ public sealed class SchemaTests(ModuleFixture module) : IDisposable
 
         Assert.Equal("Added", import.Text("Status"));
         Assert.Equal(2, chunks.Output.Count);
-        Assert.Equal(5L, update.Long("FromVersion"));
-        Assert.Equal(5L, update.Long("ToVersion"));
+        Assert.Equal(6L, update.Long("FromVersion"));
+        Assert.Equal(6L, update.Long("ToVersion"));
         Assert.Empty((IEnumerable<string>)update.Prop("Steps")!);
-        Assert.Equal(5L, Db.Scalar<long>(Database, "PRAGMA user_version"));
+        Assert.Equal(6L, Db.Scalar<long>(Database, "PRAGMA user_version"));
         Assert.Equal(1L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'future_tags'"));
     }
 
     [Theory]
-    [InlineData("INSERT INTO schema_history VALUES (5, 'Breaking change', '99.0.0', '2030-01-01T00:00:00.000Z', 'SemanticCore.PS 99.0.0'); PRAGMA user_version = 5;", "99.0.0")]
-    [InlineData("PRAGMA user_version = 5;", "declares no compatibility")]
+    [InlineData("INSERT INTO schema_history VALUES (6, 'Breaking change', '99.0.0', '2030-01-01T00:00:00.000Z', 'SemanticCore.PS 99.0.0'); PRAGMA user_version = 6;", "99.0.0")]
+    [InlineData("PRAGMA user_version = 6;", "declares no compatibility")]
     public void A_newer_index_it_cannot_use_is_refused_untouched(string makeNewer, string expectedInMessage)
     {
         dir.Write("a.md", "# A\n\nText.");
@@ -166,7 +167,7 @@ public sealed class SchemaTests(ModuleFixture module) : IDisposable
         Assert.Equal("SchemaTooNew", status.Terminating?.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal("SchemaTooNew", Assert.Single(update.Errors).FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(before, Db.FileState(Database));
-        Assert.Equal(5L, Db.Scalar<long>(Database, "PRAGMA user_version"));
+        Assert.Equal(6L, Db.Scalar<long>(Database, "PRAGMA user_version"));
     }
 
     [Fact]

@@ -300,7 +300,7 @@ public sealed class SearchTests(ModuleFixture module) : IDisposable
 
         var upgraded = ps.Run("Search-SemanticIndex 'scratch server' -Mode Keyword -Database index.db -Verbose").AssertNoErrors();
 
-        Assert.Equal(4L, Db.Scalar<long>(Database, "PRAGMA user_version"));
+        Assert.Equal(5L, Db.Scalar<long>(Database, "PRAGMA user_version"));
         Assert.Contains(upgraded.Verbose, v => v.Contains("Index the text of every existing chunk"));
         Assert.Equal(ChunkIdContaining("scratch server"), upgraded.Output[0].Long("ChunkId"));
         Assert.Equal("Backups > Restore drill", upgraded.Output[0].Text("Section"));

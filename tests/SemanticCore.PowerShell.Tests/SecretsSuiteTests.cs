@@ -446,7 +446,8 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             var flushed = Run("flush", $"{Both()}Invoke-BatchFlush -Database {db} -Force{batchKey} -Verbose -Debug").AssertNoErrors().Single();
             Assert.Equal("Submitted", flushed.Text("Status"));
             Run("list", $"Get-BatchJob -Database {db} -Verbose -Debug; Get-ChunkStatus -Database {db} -Summary -Verbose -Debug; " +
-                $"Get-ChunkStatus -Database {db} -First 5 -Verbose -Debug; Get-SemanticDocument -Database {db} -Verbose -Debug").AssertNoErrors();
+                $"Get-ChunkStatus -Database {db} -First 5 -Verbose -Debug; Get-SemanticDocument -Database {db} -Verbose -Debug; " +
+                $"Get-SemanticSpend -Database {db} -Verbose -Debug").AssertNoErrors();
             // Round 0 waits for the job: its first poll sees it running, so the countdown's progress is written too.
             fake.PollsUntilDone = round == 0 ? 1 : 0;
             var synced = Run("batch sync", $"{Both()}Sync-BatchJob -Database {db}{batchKey}{(round == 0 ? " -Wait -PollInterval 1" : "")} -Verbose -Debug").AssertNoErrors().Single();

@@ -214,7 +214,8 @@ internal static class BatchStore
     /// Ends a job without results and puts its chunks back to Pending with the reason; they keep the job's id,
     /// as every chunk keeps the id of the job it was last sent in. With <paramref name="maxRetries"/> (a remote
     /// job that ended without results) that counts as a retry, and a chunk past the budget is Failed: a job
-    /// that always fails is not resubmitted forever. The job's counters take the outcome. Guarded by the job's
+    /// that always fails is not resubmitted forever. The job's counters take the outcome, and the results it produced before it
+    /// ended are billed in the spend ledger. Guarded by the job's
     /// status (and, for recovery, by its lease still being expired, so a flush that renewed it meanwhile keeps
     /// it): two processes doing it give one outcome. Returns false when the job had already ended or was renewed.
     /// </summary>
@@ -231,6 +232,7 @@ internal static class BatchStore
             ("$cutoff", leaseExpiredBefore is { } cutoff ? Timestamps.ToText(cutoff) : null)) == 1;
         if (ended)
         {
+            SpendLedger.RecordBatchJob(connection, jobId); // the results it produced before it ended
             ForgetFormerChunks(connection, jobId);
             // SET expressions all read the row as it was: retry_count below is the count before this job.
             Sql.Execute(connection, """
@@ -256,9 +258,13 @@ internal static class BatchStore
         return ended;
     }
 
-    /// <summary>Sets the final status from the counters (Completed, CompletedWithErrors, or Failed when nothing succeeded); false when already final.</summary>
+    /// <summary>
+    /// Sets the final status from the counters (Completed, CompletedWithErrors, or Failed when nothing succeeded) and records
+    /// the job's spend in the same transaction, so it is billed once however many syncs finish it; false when already final.
+    /// </summary>
     public static bool Finish(SqliteConnection connection, string jobId, string? inputFile, string? outputFile, SyncStats stats)
     {
+        using var transaction = connection.BeginTransaction();
         var finished = Sql.Execute(connection, """
             UPDATE batch_jobs SET
                 status = CASE WHEN succeeded_count = 0 AND request_count > 0 THEN 'Failed'
@@ -267,7 +273,13 @@ internal static class BatchStore
                 input_file = COALESCE(input_file, $input), output_file = $output, stats = $stats, remote_files_left = 1, completed_at = $now, updated_at = $now
             WHERE id = $id AND status IN ('Submitted', 'Running')
             """, ("$input", inputFile), ("$output", outputFile), ("$stats", stats.ToJson()), ("$now", Timestamps.Now()), ("$id", jobId)) == 1;
-        if (finished) ForgetFormerChunks(connection, jobId);
+        if (finished)
+        {
+            SpendLedger.RecordBatchJob(connection, jobId);
+            ForgetFormerChunks(connection, jobId);
+        }
+
+        transaction.Commit();
         return finished;
     }
 

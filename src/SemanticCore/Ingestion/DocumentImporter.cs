@@ -44,7 +44,8 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     /// <summary>Imports a file in its own transaction, embedding its new chunks first when an embedder is given (Sync).</summary>
     /// <param name="path">The document's full path.</param>
     /// <param name="embedder">Embeds new chunks now (Sync); null leaves them Pending for a batch flush (Async).</param>
-    public async Task<ImportResult> ImportAsync(string path, IEmbeddingProvider? embedder, CancellationToken cancellationToken)
+    /// <param name="cap">The command's interactive spending cap: chunks past it are not embedded and stay Pending.</param>
+    public async Task<ImportResult> ImportAsync(string path, IEmbeddingProvider? embedder, CancellationToken cancellationToken, CostCap? cap = null)
     {
         if (queued.Count > 0) throw new InvalidOperationException("Commit the queued files before importing one in its own transaction.");
         try
@@ -58,7 +59,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             SemanticCoreException? failed = null;
             try
             {
-                if (embedder is not null) await EmbedAsync(path, chunked, embedder, vectors, cancellationToken).ConfigureAwait(false);
+                if (embedder is not null) await EmbedAsync(path, chunked, embedder, cap, vectors, cancellationToken).ConfigureAwait(false);
             }
             catch (SemanticCoreException ex) when (vectors.Count > 0)
             {
@@ -195,9 +196,10 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
 
     /// <summary>
     /// What importing the file would do, worked out exactly as the import works it out (read, chunk, match
-    /// with the stored chunks), with nothing written: a result with <see cref="ImportResult.WhatIf"/> set.
+    /// with the stored chunks), with nothing written: a result with <see cref="ImportResult.WhatIf"/> set. With a
+    /// <paramref name="cap"/> (a Sync import), the chunks within it are forecast as Embedded and the rest as Pending.
     /// </summary>
-    public ImportResult Forecast(string path)
+    public ImportResult Forecast(string path, CostCap? cap = null)
     {
         var document = DocumentReader.Read(path);
         try
@@ -209,14 +211,16 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
             var plan = ChunkPlan.Make(existing, chunked.Chunks);
             var pendingKept = stored is null ? 0 : DocumentStore.Counts(index.Connection, stored.Id).Pending - CountPending(plan.Removed);
+            var embedded = cap is null ? 0 : Embedded(plan.Added, WithinCap(plan.Added, index.Settings, cap));
             return new ImportResult
             {
                 Id = stored?.Id ?? 0,
                 Path = path,
                 Title = chunked.Title,
                 Chunks = plan.Kept + plan.Added.Count,
-                Pending = pendingKept + plan.Added.Count,
+                Pending = pendingKept + plan.Added.Count - embedded,
                 Added = plan.Added.Count,
+                Embedded = embedded,
                 Kept = plan.Kept,
                 Removed = plan.Removed.Count,
                 EstimatedTokens = Tokens(plan.Added),
@@ -231,15 +235,16 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         }
     }
 
-    /// <summary>The forecast for an index that does not exist yet: the file would be Added, with all its chunks.</summary>
-    public static ImportResult ForecastForNewIndex(string path, string databasePath, ChunkingOptions? options = null)
+    /// <summary>The forecast for an index that does not exist yet: the file would be Added, with all its chunks (those within <paramref name="cap"/> embedded).</summary>
+    public static ImportResult ForecastForNewIndex(string path, string databasePath, IndexSettings settings, CostCap? cap = null, ChunkingOptions? options = null)
     {
         var document = DocumentReader.Read(path);
         var chunked = Chunk(path, document, options ?? ChunkingOptions.Default);
+        var embedded = cap is null ? 0 : Embedded(chunked.Chunks, WithinCap(chunked.Chunks, settings, cap));
         return new ImportResult
         {
-            Id = 0, Path = path, Title = chunked.Title, Chunks = chunked.Chunks.Count, Pending = chunked.Chunks.Count, Added = chunked.Chunks.Count,
-            EstimatedTokens = Tokens(chunked.Chunks), State = ImportStatus.Added, WhatIf = true, Database = databasePath,
+            Id = 0, Path = path, Title = chunked.Title, Chunks = chunked.Chunks.Count, Pending = chunked.Chunks.Count - embedded, Added = chunked.Chunks.Count,
+            Embedded = embedded, EstimatedTokens = Tokens(chunked.Chunks), State = ImportStatus.Added, WhatIf = true, Database = databasePath,
         };
     }
 
@@ -285,19 +290,44 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     }
 
     /// <summary>
-    /// Embeds the file's new chunks into <paramref name="vectors"/> a group at a time (the API's own group size),
-    /// so that a failure part-way leaves the groups already embedded, and paid for, in hand.
+    /// Embeds the file's new chunks (those within <paramref name="cap"/>) into <paramref name="vectors"/> a group at a time
+    /// (the API's own group size), so that a failure part-way leaves the groups already embedded, and paid for, in hand.
+    /// Each call is recorded in the spend ledger once it succeeded.
     /// </summary>
-    private async Task EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, Dictionary<string, float[]> vectors, CancellationToken cancellationToken)
+    private async Task EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, CostCap? cap, Dictionary<string, float[]> vectors,
+        CancellationToken cancellationToken)
     {
         var stored = DocumentStore.FindDocument(index.Connection, path);
         var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
-        var toEmbed = ChunkPlan.Make(existing, chunked.Chunks).Added.DistinctBy(d => d.ContentHash).ToList();
+        var toEmbed = WithinCap(ChunkPlan.Make(existing, chunked.Chunks).Added, embedder.Settings, cap);
         foreach (var group in toEmbed.Chunk(Gemini.GeminiClient.MaxTextsPerEmbedCall))
         {
-            var embedded = await embedder.EmbedDocumentsAsync(group.Select(d => d.VectorSource).ToList(), cancellationToken).ConfigureAwait(false);
+            var texts = group.Select(d => d.VectorSource).ToList();
+            var embedded = await embedder.EmbedDocumentsAsync(texts, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < group.Length; i++) vectors[group[i].ContentHash] = embedded[i];
+            SpendLedger.RecordCall(index.Connection, SpendKind.Interactive, embedder.Settings, texts.Sum(t => (long)TokenEstimator.Estimate(t)));
         }
+    }
+
+    /// <summary>The distinct texts of <paramref name="added"/> to embed now: all of them, or those the cap lets through.</summary>
+    private static List<ChunkDraft> WithinCap(IEnumerable<ChunkDraft> added, IndexSettings settings, CostCap? cap)
+    {
+        var distinct = added.DistinctBy(d => d.ContentHash);
+        if (cap is null) return distinct.ToList();
+        var taken = new List<ChunkDraft>();
+        foreach (var draft in distinct)
+        {
+            if (cap.TryTake(settings, TokenEstimator.Estimate(draft.VectorSource))) taken.Add(draft);
+        }
+
+        return taken;
+    }
+
+    /// <summary>How many of <paramref name="added"/> get a vector when <paramref name="toEmbed"/> are embedded (a repeated text shares its vector).</summary>
+    private static int Embedded(IEnumerable<ChunkDraft> added, List<ChunkDraft> toEmbed)
+    {
+        var hashes = toEmbed.Select(d => d.ContentHash).ToHashSet(StringComparer.Ordinal);
+        return added.Count(d => hashes.Contains(d.ContentHash));
     }
 
     /// <summary>Writes the document and its chunk changes (new ones staged when <paramref name="stage"/>); the caller holds the transaction.</summary>

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using SemanticCore.Chunking;
 using SemanticCore.Embedding;
 using SemanticCore.Model;
 using SemanticCore.Storage;
@@ -44,7 +45,9 @@ public static class IndexSearch
                 {
                     try
                     {
-                        queryVector = await embedder().EmbedQueryAsync(request.Query, cancellationToken).ConfigureAwait(false);
+                        var provider = embedder();
+                        queryVector = await provider.EmbedQueryAsync(request.Query, cancellationToken).ConfigureAwait(false);
+                        RecordQuery(index, provider.Settings, request.Query);
                     }
                     catch (SemanticCoreException ex) when (request.Mode == SearchMode.Hybrid)
                     {
@@ -59,6 +62,19 @@ public static class IndexSearch
         catch (SqliteException ex)
         {
             throw new SemanticCoreException("IndexReadFailed", FailureKind.ReadError, $"Searching the index '{index.DatabasePath}' failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Records the query's embedding call in the spend ledger.</summary>
+    private static void RecordQuery(SemanticIndex index, IndexSettings settings, string query)
+    {
+        try
+        {
+            SpendLedger.RecordCall(index.Connection, SpendKind.Query, settings, TokenEstimator.Estimate(query));
+        }
+        catch (SqliteException)
+        {
+            // A search still answers from an index it cannot write to (a read-only file, a lock held past the busy timeout).
         }
     }
 

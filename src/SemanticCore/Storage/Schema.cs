@@ -26,6 +26,8 @@ internal static class Schema
         new(3, "Chunks removed from active batch jobs", new Version(0, 1, 0), PlanVersion3),
         // Additive: older modules never read the new table, and the triggers that fill it work under any writer.
         new(4, "Chunks that left active batch jobs; remote files left to delete", new Version(0, 1, 0), PlanVersion4),
+        // Additive: older modules never read the new table (their billed calls are simply not recorded).
+        new(5, "Spend ledger", new Version(0, 1, 0), PlanVersion5),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;
@@ -313,6 +315,36 @@ internal static class Schema
                 WHEN old.batch_job_id IS NOT NULL
                 BEGIN {recordOld} END
                 """);
+        }
+    }
+
+    /// <summary>
+    /// Version 5: <c>spend</c>, one row per billed embedding call (a batch job's results, an interactive embedding
+    /// call, a query embedding) with its tokens, its cost at the price it paid and the interactive cost of the same
+    /// tokens. A batch job's row is unique by job, so however many syncs store its results, it is billed once.
+    /// </summary>
+    private static IEnumerable<MigrationStep> PlanVersion5(SqliteConnection connection)
+    {
+        const int v = 5;
+        if (!SchemaInspector.Tables(connection).Contains("spend"))
+        {
+            yield return new(v, "Create table spend", """
+                CREATE TABLE spend (
+                    id               INTEGER PRIMARY KEY,
+                    at               TEXT NOT NULL,
+                    kind             TEXT NOT NULL CHECK (kind IN ('Batch', 'Interactive', 'Query')),
+                    model            TEXT NOT NULL,
+                    tokens           INTEGER NOT NULL,
+                    cost             REAL,
+                    interactive_cost REAL,
+                    batch_job_id     TEXT UNIQUE
+                )
+                """);
+        }
+
+        if (!SchemaInspector.Indexes(connection).Contains("ix_spend_at"))
+        {
+            yield return new(v, "Create index ix_spend_at", "CREATE INDEX ix_spend_at ON spend(at)");
         }
     }
 
