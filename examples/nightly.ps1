@@ -29,7 +29,10 @@ param(
     [string] $BackupFolder,
 
     # Pending chunks older than this fail the health check (the flush should have sent them).
-    [double] $PendingHours = 24
+    [double] $PendingHours = 24,
+
+    # US dollars tonight's flush may spend at the batch price; what would pass it waits for tomorrow.
+    [decimal] $MaxCost = 5
 )
 
 $ErrorActionPreference = 'Stop'
@@ -49,8 +52,8 @@ if ($WhatIfPreference) {
     return $summary
 }
 
-# 3. Send everything Pending to the batch API at half price.
-$submitted = @(Invoke-BatchFlush -Force)
+# 3. Send what is Pending to the batch API at half price, within the project's queue and tonight's budget.
+$submitted = @(Invoke-BatchFlush -Force -MaxCost $MaxCost -WarningVariable held)
 
 # 4. A dated copy, taken while nothing else needs to stop.
 $backup = if ($BackupFolder) {
@@ -61,6 +64,9 @@ $backup = if ($BackupFolder) {
 $problems = @(Test-SemanticIndex -PendingHours $PendingHours | Where-Object { -not $_.Passed })
 foreach ($problem in $problems) { Write-Warning "$($problem.Name): $($problem.Message)" }
 
+# 6. What the index cost in the last 30 days, and what the batch price saved.
+$month = Get-SemanticSpend -Since (Get-Date).AddDays(-30) | Measure-Object Cost, Savings -Sum
+
 [pscustomobject]@{
     Database      = $Database
     Folder        = $summary.Path
@@ -70,6 +76,9 @@ foreach ($problem in $problems) { Write-Warning "$($problem.Name): $($problem.Me
     ChunksToEmbed = $summary.ChunksToEmbed
     JobsSynced    = $synced.Count
     JobsSubmitted = $submitted.Count
+    HeldBack      = @($held.Message)
+    Cost30Days    = ($month | Where-Object Property -EQ Cost).Sum
+    Saved30Days   = ($month | Where-Object Property -EQ Savings).Sum
     Backup        = $backup.Path
     Problems      = @($problems.Name)
     Healthy       = $problems.Count -eq 0

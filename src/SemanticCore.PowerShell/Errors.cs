@@ -54,7 +54,6 @@ internal static class Errors
         ["BatchStopFailed"] = "Run Stop-BatchJob again.",
         ["BatchQueueFull"] = "Nothing to do now: the chunks wait as Pending and go as jobs finish (Invoke-BatchFlush -Wait, or the next flush). To send fewer tokens at once, set -QueueTokenLimit to your tier's enqueued-token limit (AI Studio).",
         ["BatchDrainTimeout"] = "Run Invoke-BatchFlush -Wait again (it goes on where this one stopped), or with a longer -Timeout.",
-        ["MaxCostPriceUnknown"] = "Leave -MaxCost out for this model; -WhatIf shows the tokens a flush would send.",
         ["BatchSubmitUncertain"] = "Run Sync-BatchJob or Invoke-BatchFlush: the job is adopted if it exists, or its chunks released.",
         ["BatchSyncFailed"] = "Run Sync-BatchJob again: results already stored are kept.",
         ["BackupDestinationExists"] = "Give another -Destination, or add -Force to replace an existing file (a device or a pipe is never replaced).",

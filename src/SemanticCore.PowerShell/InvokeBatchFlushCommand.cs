@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Management.Automation;
 using SemanticCore.Batches;
 using SemanticCore.Model;
-using SemanticCore.Storage;
 
 namespace SemanticCore.PowerShell;
 
@@ -40,7 +39,7 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
 
     /// <summary>US dollars this command may spend, at the batch price; what would pass it stays Pending.</summary>
     [Parameter]
-    [ValidateRange(0, 1_000_000_000)]
+    [ValidateRange(0.0, double.MaxValue)]
     public decimal MaxCost { get; set; }
 
     /// <summary>Drains the backlog: submits what the queue budget allows, waits for jobs to finish, stores their results, and submits more.</summary>
@@ -76,7 +75,7 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
             QueueTokenLimit = MyInvocation.BoundParameters.ContainsKey(nameof(QueueTokenLimit)) ? QueueTokenLimit : null,
             MaxCost = MyInvocation.BoundParameters.ContainsKey(nameof(MaxCost)) ? MaxCost : null,
         };
-        var estimate = Core(() => BatchManager.Estimate(index, options, Wait), index);
+        var estimate = BatchManager.Estimate(index, options, Wait);
         var rounds = Wait && estimate.Rounds > 1 ? string.Create(CultureInfo.InvariantCulture, $" over {estimate.Rounds} rounds") : "";
         var held = estimate.HeldChunks > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {estimate.HeldChunks:N0} chunk(s) stay Pending") : "";
         var action = estimate.Chunks == 0 && estimate.Note is { } why ? why : string.Create(CultureInfo.InvariantCulture,
@@ -88,9 +87,9 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
         }
 
         var manager = new BatchManager(index, BatchServiceFor(index));
-        var result = Core(() => Await(Wait
+        var result = Await(Wait
             ? manager.DrainAsync(options, new DrainOptions(TimeSpan.FromSeconds(PollInterval), Timeout > 0 ? TimeSpan.FromSeconds(Timeout) : null, MaxRetries), Progress, Cancellation)
-            : manager.FlushAsync(options, Progress, Cancellation)), index);
+            : manager.FlushAsync(options, Progress, Cancellation));
         CompleteProgress();
         foreach (var error in result.Errors) WriteError(Errors.From(error, index.DatabasePath));
         foreach (var note in result.Notes) WriteWarning(note);
@@ -98,20 +97,6 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
         {
             WriteVerbose($"Batch job {job.Id}: {job.Requests:N0} chunks, remote {job.RemoteName}.");
             WriteObject(job);
-        }
-    }
-
-    /// <summary>Runs core work; a failure that stops the whole command (a cost cap that cannot be kept) ends it with its ErrorRecord.</summary>
-    private T Core<T>(Func<T> work, SemanticIndex index)
-    {
-        try
-        {
-            return work();
-        }
-        catch (SemanticCoreException ex) when (ex.ErrorId == "MaxCostPriceUnknown")
-        {
-            ThrowTerminatingError(Errors.From(ex, index.DatabasePath));
-            throw; // unreachable: ThrowTerminatingError always throws
         }
     }
 

@@ -40,6 +40,8 @@ Describe 'The nightly runbook' {
         $night = & $nightly -Folder $kb -Database $db -Provider Local -BackupFolder $backups
 
         $night.JobsSynced | Should -Be 1
+        $night.Cost30Days | Should -Be 0 -Because 'a Local index is free, and its jobs are in the ledger at no cost'
+        $night.HeldBack | Should -BeNullOrEmpty
         $night.Updated | Should -Be 1
         $night.Removed | Should -Be 1
         $night.JobsSubmitted | Should -Be 1

@@ -250,9 +250,12 @@ public sealed partial class BatchManager
 
         if (chunks == 0) return null;
         var (jobs, inFlight) = BatchStore.Unfinished(index.Connection);
-        var byCost = options.MaxCost is { } cap && Pricing.Cost(index.Settings, tokens, batch: true) is { } cost && spent + cost > cap;
+        var rest = Pricing.Cost(index.Settings, tokens, batch: true);
+        var byCost = options.MaxCost is { } cap && (rest is null || spent + rest > cap);
         var why = byCost
-            ? $"-MaxCost {options.MaxCost:0.####} USD would be passed ({spent:0.####} USD sent by this command; the rest would cost {Pricing.Cost(index.Settings, tokens, batch: true):0.####} USD)"
+            ? rest is null
+                ? $"the price of the model '{index.Settings.Model}' is unknown to this module, so -MaxCost {options.MaxCost:0.####} USD cannot be kept"
+                : $"-MaxCost {options.MaxCost:0.####} USD would be passed ({spent:0.####} USD sent by this command; the rest would cost {rest:0.####} USD)"
             : jobs >= ClaimLimits.MaxUnfinishedJobs
                 ? $"the index has {jobs} unfinished batch jobs, the service's limit"
                 : $"{inFlight:N0} estimated tokens are in flight in {jobs} unfinished job(s), and the queue budget is {budget.QueueTokens:N0}";

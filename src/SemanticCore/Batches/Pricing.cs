@@ -19,20 +19,15 @@ public static class Pricing
     }
 
     /// <summary>
-    /// The tokens <paramref name="dollars"/> pay for at the batch or interactive price, rounded down; null on the Local provider (free).
+    /// The tokens <paramref name="dollars"/> pay for at the batch or interactive price, rounded down: none for a model whose
+    /// price is unknown (a cost cap then holds everything); null on the Local provider, which is free.
     /// </summary>
-    /// <exception cref="SemanticCoreException">MaxCostPriceUnknown: a cost cap cannot be kept for a model whose price is unknown.</exception>
     public static long? TokensFor(Storage.IndexSettings settings, decimal dollars, bool batch)
     {
         if (settings.Provider == Storage.EmbeddingProviderKind.Local) return null;
-        if (!PerMillionTokens.TryGetValue(settings.Model, out var price))
-        {
-            throw new SemanticCoreException("MaxCostPriceUnknown", FailureKind.InvalidArgument,
-                $"-MaxCost cannot be kept: this module does not know the price of the model '{settings.Model}'. Leave -MaxCost out, or use -WhatIf to see the tokens.");
-        }
-
+        if (!PerMillionTokens.TryGetValue(settings.Model, out var price)) return 0;
         if (dollars >= 1_000_000_000m) return long.MaxValue / 2; // no cap in practice, and no overflow below
         var perMillion = batch ? price.Batch : price.Interactive;
-        return (long)Math.Min(long.MaxValue / 2, Math.Floor(dollars * 1_000_000m / perMillion));
+        return (long)Math.Floor(dollars * 1_000_000m / perMillion);
     }
 }

@@ -26,12 +26,12 @@ public sealed class CostCap(decimal maxCost)
 
     /// <summary>
     /// True when embedding a chunk of <paramref name="tokens"/> now keeps the command within the cap (it is counted as
-    /// taken); false when it is held. A cap of 0, or a model without a known price, holds every chunk.
+    /// taken); false when it is held. A model without a known price holds every chunk; the Local provider, free, none.
     /// </summary>
     public bool TryTake(IndexSettings settings, long tokens)
     {
         var cost = Pricing.Cost(settings, tokens, batch: false);
-        if (!closed && MaxCost > 0 && cost is { } known && Taken + known <= MaxCost)
+        if (!closed && cost is { } known && Taken + known <= MaxCost)
         {
             Taken += known;
             return true;

@@ -25,7 +25,7 @@ public sealed class SpendLedgerTests : IDisposable
         }
 
         var jobId = Guid.NewGuid().ToString();
-        BatchStore.CreateAndClaim(index.Connection, jobId, index.Settings, limit: 1_000);
+        BatchStore.CreateAndClaim(index.Connection, jobId, index.Settings, new ClaimLimits(MaxChunks: 1_000, MaxJobTokens: long.MaxValue, QueueTokens: null, AffordableTokens: null));
         BatchStore.RecordInput(index.Connection, jobId, "files/input", estimatedTokens: 1_000);
         BatchStore.MarkSubmitted(index.Connection, jobId, "batches/1", "files/input");
         Sql.Execute(index.Connection, "UPDATE batch_jobs SET succeeded_count = request_count, token_count = 4000 WHERE id = $id", ("$id", jobId));
