@@ -19,6 +19,7 @@ internal static class Errors
         ["DatabaseWriteFailed"] = "Run the command again when the other writer has finished, and check the free disk space.",
         ["IndexCorrupt"] = "Restore the index from a backup (see about_SemanticCore.PS, Backup and restore); Test-SemanticIndex on a copy shows the damage.",
         ["IndexLocked"] = "Run the command again when the other import, flush or sync on this index has finished.",
+        ["InvalidBusyTimeout"] = "Set $env:SEMANTICCORE_BUSY_TIMEOUT to a whole number of seconds from 1 to 86400, or clear it to wait 30 s.",
         ["IndexReadOnly"] = "Give your account write access to the index file and its folder, or copy the index somewhere writable.",
         ["DiskFull"] = "Free some disk space, then run the command again.",
         ["IndexReadFailed"] = "Run Test-SemanticIndex to check the index, then run the command again.",

@@ -20,7 +20,7 @@ public static class SqliteFailures
             Corrupt or NotADatabase => new SemanticCoreException("IndexCorrupt", FailureKind.InvalidData,
                 $"The index '{databasePath}' is damaged ({exception.Message}). Restore it from a backup (Backup-SemanticIndex makes them); Test-SemanticIndex shows what PRAGMA integrity_check finds.", exception),
             Busy or Locked => new SemanticCoreException("IndexLocked", FailureKind.ResourceUnavailable,
-                $"The index '{databasePath}' stayed locked by another process for {SemanticIndex.BusyTimeout.TotalSeconds:0} s. Run the command again when the other import, flush or sync has finished (or stop it).", exception),
+                $"The index '{databasePath}' stayed locked by another process for {SemanticIndex.BusyTimeoutInForce.TotalSeconds:0} s. Run the command again when the other import, flush or sync has finished (or stop it).", exception),
             ReadOnly or Permission or CantOpen when !CanWriteBeside(databasePath) => new SemanticCoreException("IndexReadOnly", FailureKind.PermissionDenied,
                 $"The index '{databasePath}' can't be written: the file, its folder or the disk is read-only (SQLite writes its journal beside the file). Give your account write access, or copy the index somewhere writable.", exception),
             Full => new SemanticCoreException("DiskFull", FailureKind.ResourceUnavailable,
