@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using SemanticCore.Storage;
 
 namespace SemanticCore.PowerShell;
 
@@ -62,6 +63,10 @@ internal static class Errors
 
     public static ErrorRecord From(SemanticCoreException exception, object? target) =>
         WithAction(new(exception, exception.ErrorId, Category(exception.Kind), target), exception.ErrorId);
+
+    /// <summary>As <see cref="From"/>, for a failure met on an index: one that SQLite caused gets the ErrorId of its cause (IndexLocked, DiskFull...).</summary>
+    public static ErrorRecord FromIndex(SemanticCoreException exception, string databasePath, object? target) =>
+        From(SqliteFailures.ByCause(exception, databasePath), target);
 
     public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, Exception? inner = null) =>
         WithAction(new(new SemanticCoreException(errorId, Kind(category), message, inner), errorId, category, target), errorId);

@@ -45,7 +45,7 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
 
         var result = Await(new BatchManager(index, service).FlushAsync(MinSize, Force, MaxBatchSize, Progress, Cancellation));
         CompleteProgress();
-        foreach (var error in result.Errors) WriteError(Errors.From(error, index.DatabasePath));
+        foreach (var error in result.Errors) WriteError(Errors.FromIndex(error, index.DatabasePath, index.DatabasePath));
         if (result.Note is not null) WriteWarning(result.Note);
         foreach (var job in result.Jobs)
         {

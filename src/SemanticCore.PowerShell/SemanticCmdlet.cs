@@ -59,7 +59,8 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         }
         catch (SemanticCoreException ex)
         {
-            ThrowTerminatingError(Errors.From(ex, ResolveDatabasePath()));
+            var path = ResolveDatabasePath();
+            ThrowTerminatingError(Errors.FromIndex(ex, path, path));
         }
     }
 

@@ -82,7 +82,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         var manager = new BatchManager(index, BatchServiceFor(index));
         var recoveryErrors = new List<SemanticCoreException>();
         Await(manager.RecoverAsync(recoveryErrors, Progress, Cancellation));
-        foreach (var error in recoveryErrors) WriteError(Errors.From(error, index.DatabasePath));
+        foreach (var error in recoveryErrors) WriteError(Errors.FromIndex(error, index.DatabasePath, index.DatabasePath));
 
         var clock = Stopwatch.StartNew();
         while (true)
@@ -90,7 +90,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
             var stillActive = new List<BatchJob>();
             foreach (var jobId in waiting)
             {
-                if (SyncOne(manager, jobId, named: ids is not null) is not { } job) continue;
+                if (SyncOne(manager, index, jobId, named: ids is not null) is not { } job) continue;
                 if (job.IsActive && Wait) stillActive.Add(job);
                 else WriteObject(job);
             }
@@ -120,7 +120,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         }
     }
 
-    private BatchJob? SyncOne(BatchManager manager, string jobId, bool named)
+    private BatchJob? SyncOne(BatchManager manager, SemanticIndex index, string jobId, bool named)
     {
         try
         {
@@ -134,7 +134,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         }
         catch (SemanticCoreException ex)
         {
-            WriteError(Errors.From(ex, jobId));
+            WriteError(Errors.FromIndex(ex, index.DatabasePath, jobId));
         }
 
         return null;

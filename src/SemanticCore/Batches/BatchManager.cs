@@ -80,7 +80,8 @@ public sealed class BatchManager(SemanticIndex index, IBatchService service)
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
             // Locked past the busy timeout, disk full: what was claimed stays recoverable (Created jobs have leases).
-            throw SqliteFailures.Map(ex, index.DatabasePath, "DatabaseWriteFailed");
+            throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
+                $"The flush could not update the index '{index.DatabasePath}': {ex.Message}", ex);
         }
     }
 
