@@ -74,6 +74,22 @@ public sealed class IndexLockTests(ModuleFixture module) : IDisposable
         foreach (var command in Writers.Concat(Readers)) AssertLocked(ps, command, job);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1.5")]
+    [InlineData("thirty")]
+    public void An_invalid_busy_timeout_stops_the_command_with_InvalidBusyTimeout(string value)
+    {
+        using var ps = IndexWithAnActiveJob(out _);
+
+        var (exitCode, stdout, stderr) = HostProcess.Run(dir.Path, new Dictionary<string, string?> { ["SEMANTICCORE_BUSY_TIMEOUT"] = value },
+            "-Command", "try { Get-ChunkStatus -Database index.db } catch { $_.FullyQualifiedErrorId; $_.ErrorDetails.RecommendedAction }");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.StartsWith("InvalidBusyTimeout,", stdout, StringComparison.Ordinal);
+        Assert.Contains("SEMANTICCORE_BUSY_TIMEOUT to a whole number of seconds", stdout, StringComparison.Ordinal);
+    }
+
     private static void AssertLocked(PsSession ps, string command, string job)
     {
         var run = ps.Run($"{command} -Database index.db", new Dictionary<string, object?> { ["job"] = job });
@@ -99,14 +115,14 @@ public sealed class IndexLockTests(ModuleFixture module) : IDisposable
         ps.Run("Import-SemanticDocument kb/b.md -Database index.db -Mode Async").AssertNoErrors();
         Db.Execute(dir.Combine("index.db"), "UPDATE chunks SET embedding_status = 'Failed' WHERE id = (SELECT MAX(id) FROM chunks)");
         dir.Write("kb/new.md", "# New\n\nFresh text.");
-        // Every wait for the lock ends after a second instead of the default 30.
-        Environment.SetEnvironmentVariable("SEMANTICCORE_BUSY_TIMEOUT", "1");
         return ps;
     }
 
     /// <summary>Starts the holder and returns once it holds the lock; disposing it ends the holder and its lock.</summary>
     private Holder HoldLock(string lockSql)
     {
+        // Every wait for the lock (this process's cmdlets) ends after a second instead of the default 30.
+        Environment.SetEnvironmentVariable("SEMANTICCORE_BUSY_TIMEOUT", "1");
         File.WriteAllText(dir.Combine("hold.ps1"), HolderScript);
         var process = HostProcess.Start(dir.Path, "-File", "hold.ps1", lockSql);
         var holder = new Holder(process);
