@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using SemanticCore.Storage;
 
 namespace SemanticCore.PowerShell;
 
@@ -19,6 +20,7 @@ internal static class Errors
         ["DatabaseWriteFailed"] = "Run the command again when the other writer has finished, and check the free disk space.",
         ["IndexCorrupt"] = "Restore the index from a backup (see about_SemanticCore.PS, Backup and restore); Test-SemanticIndex on a copy shows the damage.",
         ["IndexLocked"] = "Run the command again when the other import, flush or sync on this index has finished.",
+        ["InvalidBusyTimeout"] = "Set $env:SEMANTICCORE_BUSY_TIMEOUT to a whole number of seconds from 1 to 86400, or clear it to wait 30 s.",
         ["IndexReadOnly"] = "Give your account write access to the index file and its folder, or copy the index somewhere writable.",
         ["DiskFull"] = "Free some disk space, then run the command again.",
         ["IndexReadFailed"] = "Run Test-SemanticIndex to check the index, then run the command again.",
@@ -63,6 +65,10 @@ internal static class Errors
 
     public static ErrorRecord From(SemanticCoreException exception, object? target) =>
         WithAction(new(exception, exception.ErrorId, Category(exception.Kind), target), exception.ErrorId);
+
+    /// <summary>As <see cref="From"/>, for a failure met on an index: one that SQLite caused gets the ErrorId of its cause (IndexLocked, DiskFull...).</summary>
+    public static ErrorRecord FromIndex(SemanticCoreException exception, string databasePath, object? target) =>
+        From(SqliteFailures.ByCause(exception, databasePath), target);
 
     public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, Exception? inner = null) =>
         WithAction(new(new SemanticCoreException(errorId, Kind(category), message, inner), errorId, category, target), errorId);

@@ -41,10 +41,10 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
         var index = OpenIndex(createIfMissing: false);
         if (ParameterSetName is IdSet or InputSet)
         {
-            var ids = ParameterSetName == IdSet ? Id : JobIdOf(InputObject!);
+            var ids = ParameterSetName == IdSet ? Id : BatchJobInput.IdsOf(InputObject!);
             if (ids is null)
             {
-                WriteInputNotSupported(InputObject!, "job", "batch jobs (Get-BatchJob), job ids, or objects with a BatchJobId (chunks)");
+                WriteInputNotSupported(InputObject!, "job", BatchJobInput.Accepted);
                 return;
             }
 
@@ -59,21 +59,5 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
 
         var statuses = Active ? [.. BatchJob.ActiveStatuses] : Status;
         foreach (var job in BatchJobQueries.List(index, statuses)) WriteObject(job);
-    }
-
-    /// <summary>The job ids a piped object names (none for a chunk in no job); null for an object that can't name a job.</summary>
-    private static string[]? JobIdOf(PSObject input)
-    {
-        switch (input.BaseObject)
-        {
-            case BatchJob job: return [job.Id];
-            case string text: return [text];
-        }
-
-        // Another object names a job in BatchJobId; only a plain record (Import-Csv) is taken to mean one by its Id.
-        var property = input.Properties["BatchJobId"] ?? (input.BaseObject is PSCustomObject ? input.Properties["Id"] : null);
-        if (property is null) return null;
-        var id = property.Value?.ToString();
-        return string.IsNullOrWhiteSpace(id) ? [] : [id];
     }
 }

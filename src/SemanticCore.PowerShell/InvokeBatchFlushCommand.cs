@@ -91,7 +91,7 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
             ? manager.DrainAsync(options, new DrainOptions(TimeSpan.FromSeconds(PollInterval), Timeout > 0 ? TimeSpan.FromSeconds(Timeout) : null, MaxRetries), Progress, Cancellation)
             : manager.FlushAsync(options, Progress, Cancellation));
         CompleteProgress();
-        foreach (var error in result.Errors) WriteError(Errors.From(error, index.DatabasePath));
+        foreach (var error in result.Errors) WriteError(Errors.FromIndex(error, index.DatabasePath, index.DatabasePath));
         foreach (var note in result.Notes) WriteWarning(note);
         foreach (var job in result.Jobs)
         {

@@ -33,8 +33,9 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
     [Parameter]
     public SearchMode Mode { get; set; } = SearchMode.Hybrid;
 
-    /// <summary>Drops hits whose Score (the mode's own score) is lower.</summary>
+    /// <summary>Drops hits whose Score (the mode's own score) is lower; a finite number.</summary>
     [Parameter]
+    [ValidateFinite]
     public double MinScore { get; set; }
 
     /// <summary>Full paths or wildcard patterns over stored document paths; a pattern without a directory part also matches file names.</summary>

@@ -43,7 +43,8 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
 
     /// <summary>
     /// A SQLite failure that no deeper layer turned into an ErrorId (a damaged page met by a query, a lock held
-    /// past the busy timeout) ends the command with the documented one: IndexCorrupt, IndexLocked, IndexReadOnly...
+    /// past the busy timeout) ends the command with the documented one: IndexCorrupt, IndexLocked, IndexReadOnly...;
+    /// a core failure the cmdlet did not report itself ends it with its own ErrorId and advice.
     /// </summary>
     private void MapStoreFailures(Action work)
     {
@@ -55,6 +56,11 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         {
             var path = ResolveDatabasePath();
             ThrowTerminatingError(Errors.From(SqliteFailures.Map(ex, path, "IndexReadFailed", FailureKind.ReadError), path));
+        }
+        catch (SemanticCoreException ex)
+        {
+            var path = ResolveDatabasePath();
+            ThrowTerminatingError(Errors.FromIndex(ex, path, path));
         }
     }
 
@@ -132,7 +138,8 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
 
     /// <summary>
     /// The index for the current -Database (which may change per pipeline object), opened once per
-    /// path and kept open until the command ends; a failure to open ends the command.
+    /// path and kept open until the command ends; a failure to open ends the command. Under -WhatIf
+    /// the file is opened for a forecast, which writes nothing to it (no schema upgrade, no settings).
     /// </summary>
     protected SemanticIndex OpenIndex(bool createIfMissing, IndexSettingsRequest? settings = null)
     {
@@ -140,9 +147,12 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         if (openIndexes.TryGetValue(path, out var open)) return open;
         try
         {
-            var index = SemanticIndex.Open(path, createIfMissing, settings);
+            var index = WhatIfRequested ? SemanticIndex.OpenForForecast(path) : SemanticIndex.Open(path, createIfMissing, settings);
             WriteVerbose($"Index '{path}' (from {source}){(index.Created ? ", created" : "")}: {index.Settings}.");
-            foreach (var step in index.Migration.Steps) WriteVerbose($"Schema v{index.Migration.ToVersion}: {step}");
+            var upgrade = index.Migration.WhatIf
+                ? $"Schema v{index.Migration.FromVersion} to v{index.Migration.ToVersion}, forecast against an upgraded copy in memory (the file is left as it is)"
+                : $"Schema v{index.Migration.ToVersion}";
+            foreach (var step in index.Migration.Steps) WriteVerbose($"{upgrade}: {step}");
             openIndexes[path] = index;
             return index;
         }

@@ -49,7 +49,7 @@ public sealed class StopBatchJobCommand : BatchCmdlet
             }
             catch (SemanticCoreException ex)
             {
-                WriteError(Errors.From(ex, id));
+                WriteError(Errors.FromIndex(ex, index.DatabasePath, id));
             }
         }
 

@@ -9,18 +9,25 @@ namespace SemanticCore.PowerShell;
 /// <summary>
 /// <para type="synopsis">Brings batch jobs up to date: stores the vectors of finished jobs, records per-chunk failures, retries what can be retried.</para>
 /// </summary>
-[Cmdlet(VerbsData.Sync, "BatchJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsData.Sync, "BatchJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(BatchJob))]
 public sealed class SyncBatchJobCommand : BatchCmdlet
 {
+    private const string IdSet = "Id";
+    private const string InputSet = "InputObject";
+
     private readonly Dictionary<string, (SemanticIndex Index, List<string>? Ids)> requests = new(StringComparer.Ordinal);
 
-    /// <summary>The jobs to sync (BatchJob objects bind by their Id). Default: every active job of the index.</summary>
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>The jobs to sync. Default: every active job of the index.</summary>
+    [Parameter(Position = 0, ParameterSetName = IdSet)]
     [Alias("BatchJobId")]
     [ArgumentCompleter(typeof(BatchJobIdCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
+
+    /// <summary>Jobs (their Id), job ids as strings, or objects that name a job in BatchJobId (chunks), from the pipeline.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
+    public PSObject? InputObject { get; set; }
 
     /// <summary>Polls until every job has finished (or -Timeout passes).</summary>
     [Parameter]
@@ -46,10 +53,17 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
     /// <summary>Collects the jobs per index; the work happens at the end, so -Wait polls them all together.</summary>
     protected override void OnProcessRecord()
     {
+        var ids = ParameterSetName == InputSet ? BatchJobInput.IdsOf(InputObject!) : Id;
+        if (ParameterSetName == InputSet && ids is null)
+        {
+            WriteInputNotSupported(InputObject!, "job", BatchJobInput.Accepted);
+            return;
+        }
+
         var index = OpenIndex(createIfMissing: false);
-        if (!requests.TryGetValue(index.DatabasePath, out var request)) request = (index, Id is null ? null : []);
-        if (Id is null) request = (index, null);          // "all active" wins over a list
-        else request.Ids?.AddRange(Id);
+        if (!requests.TryGetValue(index.DatabasePath, out var request)) request = (index, ids is null ? null : []);
+        if (ids is null) request = (index, null);          // "all active" wins over a list
+        else request.Ids?.AddRange(ids);
         requests[index.DatabasePath] = request;
     }
 
@@ -68,7 +82,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         var manager = new BatchManager(index, BatchServiceFor(index));
         var recoveryErrors = new List<SemanticCoreException>();
         Await(manager.RecoverAsync(recoveryErrors, Progress, Cancellation));
-        foreach (var error in recoveryErrors) WriteError(Errors.From(error, index.DatabasePath));
+        foreach (var error in recoveryErrors) WriteError(Errors.FromIndex(error, index.DatabasePath, index.DatabasePath));
 
         var clock = Stopwatch.StartNew();
         while (true)
@@ -76,7 +90,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
             var stillActive = new List<BatchJob>();
             foreach (var jobId in waiting)
             {
-                if (SyncOne(manager, jobId, named: ids is not null) is not { } job) continue;
+                if (SyncOne(manager, index, jobId, named: ids is not null) is not { } job) continue;
                 if (job.IsActive && Wait) stillActive.Add(job);
                 else WriteObject(job);
             }
@@ -106,7 +120,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         }
     }
 
-    private BatchJob? SyncOne(BatchManager manager, string jobId, bool named)
+    private BatchJob? SyncOne(BatchManager manager, SemanticIndex index, string jobId, bool named)
     {
         try
         {
@@ -120,7 +134,7 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
         }
         catch (SemanticCoreException ex)
         {
-            WriteError(Errors.From(ex, jobId));
+            WriteError(Errors.FromIndex(ex, index.DatabasePath, jobId));
         }
 
         return null;

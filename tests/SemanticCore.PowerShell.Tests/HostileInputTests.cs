@@ -487,6 +487,11 @@ public sealed class HostileInputTests(ModuleFixture module)
             ["InputObjectNotSupported", "InputObjectNotSupported"], null,
             (run, _) => Assert.Equal("Cancelled", run.Single().Text("Status")),
             Prepare: "Import-SemanticDocument kb/good.md -Database index.db -Mode Async; $null = Invoke-BatchFlush -Database index.db -Force"),
+        new("a number and a hashtable piped to Sync-BatchJob",
+            "$job = Get-BatchJob -Database index.db -Active; @{ Id = $job.Id }, 42, $job | Sync-BatchJob -Database index.db",
+            ["InputObjectNotSupported", "InputObjectNotSupported"], null,
+            (run, _) => Assert.Equal("Completed", run.Single().Text("Status")),
+            Prepare: "Import-SemanticDocument kb/good.md -Database index.db -Mode Async; $null = Invoke-BatchFlush -Database index.db -Force"),
         new("job ids that don't exist (and SQL) for Sync-BatchJob",
             "\"' OR '1'='1\", 'no-such-job', (Get-BatchJob -Database index.db -Active).Id | Sync-BatchJob -Database index.db",
             ["BatchJobNotFound", "BatchJobNotFound"], null,
@@ -509,6 +514,8 @@ public sealed class HostileInputTests(ModuleFixture module)
                 { Search-SemanticIndex seed -Top 0 -Database index.db },
                 { Search-SemanticIndex seed -Top -1 -Database index.db },
                 { Search-SemanticIndex seed -Top ([int]::MaxValue) -Database index.db },
+                { Search-SemanticIndex seed -MinScore ([double]::NaN) -Database index.db },
+                { Search-SemanticIndex seed -MinScore ([double]::NegativeInfinity) -Database index.db },
                 { Get-ChunkStatus -First 0 -Database index.db },
                 { Invoke-BatchFlush -MinSize 0 -Database index.db },
                 { Invoke-BatchFlush -MaxBatchSize 2000000 -Database index.db },
@@ -520,7 +527,7 @@ public sealed class HostileInputTests(ModuleFixture module)
             }
             Import-SemanticDocument kb/good.md -Database index.db
             """,
-            [.. Enumerable.Repeat("ParameterArgumentValidationError", 10)], null,
+            [.. Enumerable.Repeat("ParameterArgumentValidationError", 12)], null,
             (run, dir) =>
             {
                 GoodImported(run, dir);

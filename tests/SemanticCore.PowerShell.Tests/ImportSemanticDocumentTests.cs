@@ -426,6 +426,20 @@ public sealed class ImportSemanticDocumentTests(ModuleFixture module) : IDisposa
         Assert.Equal(targets.Select(t => dir.Combine(t)), run.Errors.Select(e => (string)e.TargetObject));
     }
 
+    [LinuxFact]
+    public void A_link_to_a_proc_file_whose_size_reads_as_zero_is_imported_as_the_text_it_is()
+    {
+        Directory.CreateDirectory(dir.Combine("kb"));
+        File.CreateSymbolicLink(dir.Combine("kb/status.txt"), "/proc/self/status");
+        using var ps = module.NewSession(dir.Path);
+
+        var imported = ps.Run("Import-SemanticDocument kb/status.txt -Database index.db -Provider Local -Mode Async").AssertNoErrors().Single();
+        var hits = ps.Run("Search-SemanticIndex 'VmRSS' -Mode Keyword -Database index.db").AssertNoErrors();
+
+        Assert.Equal("Added", imported.Text("Status"));
+        Assert.Equal(dir.Combine("kb/status.txt"), Assert.Single(hits.Output).Text("DocumentPath"));
+    }
+
     [Fact]
     public void A_first_import_that_stores_nothing_leaves_no_index_behind()
     {

@@ -58,22 +58,29 @@ public static class DocumentReader
         return new DocumentText(path, text, Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
     }
 
-    /// <summary>The file's bytes, refused past <see cref="MaxFileBytes"/> whatever its length said (it may grow while read).</summary>
+    /// <summary>
+    /// The file's bytes, refused past <see cref="MaxFileBytes"/> whatever its length said: it may grow while read, and
+    /// some regular files (those under /proc) report a length of 0 and are only measured by reading them.
+    /// </summary>
     private static byte[] ReadCapped(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
         var length = stream.Length;
-        if (length <= MaxFileBytes)
+        if (length > MaxFileBytes) throw TooLarge(path);
+        using var bytes = new MemoryStream((int)length);
+        var buffer = new byte[1 << 16];
+        while (stream.Read(buffer) is var read and > 0)
         {
-            var buffer = new byte[length];
-            var read = 0;
-            while (read < buffer.Length && stream.Read(buffer, read, buffer.Length - read) is var n and > 0) read += n;
-            if (stream.ReadByte() < 0) return read == buffer.Length ? buffer : buffer[..read];
+            if (bytes.Length + read > MaxFileBytes) throw TooLarge(path);
+            bytes.Write(buffer, 0, read);
         }
 
-        throw new SemanticCoreException("FileTooLarge", FailureKind.InvalidData,
-            $"'{path}' is {Math.Max(length, MaxFileBytes) / (1024 * 1024)} MiB or more; documents over {MaxFileBytes / (1024 * 1024)} MiB are not indexed.");
+        // The usual file is exactly its stated length: its buffer is returned without a copy.
+        return bytes.Length == bytes.Capacity ? bytes.GetBuffer() : bytes.ToArray();
     }
+
+    private static SemanticCoreException TooLarge(string path) => new("FileTooLarge", FailureKind.InvalidData,
+        $"'{path}' is over {MaxFileBytes / (1024 * 1024)} MiB; documents over {MaxFileBytes / (1024 * 1024)} MiB are not indexed.");
 
     private static string Decode(string path, byte[] bytes)
     {

@@ -61,7 +61,7 @@ public static class IndexSearch
         }
         catch (SqliteException ex)
         {
-            throw new SemanticCoreException("IndexReadFailed", FailureKind.ReadError, $"Searching the index '{index.DatabasePath}' failed: {ex.Message}", ex);
+            throw SqliteFailures.Map(ex, index.DatabasePath, "IndexReadFailed", FailureKind.ReadError);
         }
     }
 

@@ -12,8 +12,13 @@ namespace SemanticCore.Storage;
 /// </summary>
 public sealed class SemanticIndex : IDisposable
 {
-    /// <summary>How long a writer waits for another process's transaction (overlapping scheduled runs).</summary>
-    public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>The variable that sets how long a command waits for another process's transaction, in whole seconds.</summary>
+    public const string BusyTimeoutVariable = "SEMANTICCORE_BUSY_TIMEOUT";
+
+    /// <summary>How long a command waits for another process's transaction (overlapping scheduled runs) unless the variable says otherwise.</summary>
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
+
+    private const int MaxBusyTimeoutSeconds = 86_400;
 
     /// <summary>This module's version: the one a newer file's minimum is compared with.</summary>
     public static Version ModuleVersion { get; } = typeof(SemanticIndex).Assembly.GetName().Version is { } v
@@ -130,24 +135,89 @@ public sealed class SemanticIndex : IDisposable
         return new SchemaUpdate { Database = path, FromVersion = fromVersion, ToVersion = Schema.LatestVersion, Steps = steps, WhatIf = true };
     }
 
+    /// <summary>
+    /// Opens the index for a forecast (<c>-WhatIf</c>) without writing a byte of it: read-only, no settings recorded,
+    /// and an index that needs a schema upgrade is upgraded in an in-memory copy (SQLite's backup API) instead.
+    /// </summary>
+    public static SemanticIndex OpenForForecast(string path)
+    {
+        CheckFile(path, createIfMissing: false);
+        SqliteConnection? connection = null;
+        try
+        {
+            connection = Connect(path, SqliteOpenMode.ReadOnly);
+            var fromVersion = ReadVersion(connection);
+            CheckOwnership(connection, path, fromVersion);
+            if (fromVersion > Schema.LatestVersion) CheckNewerIsCompatible(connection, path, fromVersion);
+
+            var migration = Unchanged(path, fromVersion, whatIf: true);
+            if (fromVersion < Schema.LatestVersion)
+            {
+                var copy = Connect(path, SqliteOpenMode.Memory);
+                using (var file = connection) file.BackupDatabase(copy);
+                connection = copy;
+                var upgrade = Migrate(connection, path);
+                migration = new SchemaUpdate { Database = path, FromVersion = upgrade.FromVersion, ToVersion = upgrade.ToVersion, Steps = upgrade.Steps, WhatIf = true };
+            }
+
+            var settings = ReadSettings(connection, path) ?? IndexSettings.FromRequest(IndexSettingsRequest.None);
+            return new SemanticIndex(path, connection, settings, migration, created: false);
+        }
+        catch (SqliteException ex)
+        {
+            connection?.Dispose();
+            throw SqliteFailures.Map(ex, path, "DatabaseOpenFailed");
+        }
+        catch
+        {
+            connection?.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose() => Connection.Dispose();
+
+    /// <summary>$env:SEMANTICCORE_BUSY_TIMEOUT when set, else <see cref="DefaultBusyTimeout"/>.</summary>
+    /// <exception cref="SemanticCoreException">InvalidBusyTimeout: the variable is not a whole number of seconds from 1 to 86400.</exception>
+    public static TimeSpan BusyTimeoutFromEnvironment()
+    {
+        var value = Environment.GetEnvironmentVariable(BusyTimeoutVariable);
+        return ParseBusyTimeout(value) ?? throw new SemanticCoreException("InvalidBusyTimeout", FailureKind.InvalidArgument,
+            $"${BusyTimeoutVariable} must be a whole number of seconds from 1 to {MaxBusyTimeoutSeconds}, not '{value}'. Clear it to wait {DefaultBusyTimeout.TotalSeconds:0} s.");
+    }
+
+    /// <summary>How long a command waits, for messages: as <see cref="BusyTimeoutFromEnvironment"/>, without refusing an invalid value.</summary>
+    internal static TimeSpan BusyTimeoutInForce =>
+        ParseBusyTimeout(Environment.GetEnvironmentVariable(BusyTimeoutVariable)) ?? DefaultBusyTimeout;
+
+    /// <summary>The busy timeout a variable's value sets (the default when it is unset or blank); null when the value is invalid.</summary>
+    private static TimeSpan? ParseBusyTimeout(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return DefaultBusyTimeout;
+        // Whole seconds: SQLite's driver counts its own wait in seconds, and 0 would mean waiting for ever.
+        return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= MaxBusyTimeoutSeconds
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
+    }
 
     private static SqliteConnection Connect(string path, SqliteOpenMode mode)
     {
+        var busyTimeout = BusyTimeoutFromEnvironment();
         var connectionString = new SqliteConnectionStringBuilder
         {
-            DataSource = path,
+            // A copy in memory is private to its connection; the path only names the index in messages.
+            DataSource = mode == SqliteOpenMode.Memory ? ":memory:" : path,
             Mode = mode,
             // A pooled connection keeps the file open after the cmdlet ends; scheduled runs and tests need it closed.
             Pooling = false,
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+            DefaultTimeout = (int)busyTimeout.TotalSeconds,
             ForeignKeys = true,
         }.ToString();
         var connection = new SqliteConnection(connectionString);
         try
         {
             connection.Open();
-            Sql.Execute(connection, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
+            Sql.Execute(connection, $"PRAGMA busy_timeout = {(int)busyTimeout.TotalMilliseconds}");
             // The one mapping of stored chunk types (older layouts included) to ChunkType, for filters in SQL.
             connection.CreateFunction("chunk_type_name", (string? name) => ChunkTypeNames.FromStorageName(name).ToString(), isDeterministic: true);
             return connection;

@@ -20,13 +20,29 @@ public static class SqliteFailures
             Corrupt or NotADatabase => new SemanticCoreException("IndexCorrupt", FailureKind.InvalidData,
                 $"The index '{databasePath}' is damaged ({exception.Message}). Restore it from a backup (Backup-SemanticIndex makes them); Test-SemanticIndex shows what PRAGMA integrity_check finds.", exception),
             Busy or Locked => new SemanticCoreException("IndexLocked", FailureKind.ResourceUnavailable,
-                $"The index '{databasePath}' stayed locked by another process for {SemanticIndex.BusyTimeout.TotalSeconds:0} s. Run the command again when the other import, flush or sync has finished (or stop it).", exception),
+                $"The index '{databasePath}' stayed locked by another process for {SemanticIndex.BusyTimeoutInForce.TotalSeconds:0} s. Run the command again when the other import, flush or sync has finished (or stop it).", exception),
             ReadOnly or Permission or CantOpen when !CanWriteBeside(databasePath) => new SemanticCoreException("IndexReadOnly", FailureKind.PermissionDenied,
                 $"The index '{databasePath}' can't be written: the file, its folder or the disk is read-only (SQLite writes its journal beside the file). Give your account write access, or copy the index somewhere writable.", exception),
             Full => new SemanticCoreException("DiskFull", FailureKind.ResourceUnavailable,
                 $"The disk of the index '{databasePath}' is full ({exception.Message}); nothing of the failed step was kept. Free some space and run the command again.", exception),
             _ => new SemanticCoreException(fallbackId, fallbackKind, $"The index '{databasePath}': {exception.Message}", exception),
         };
+    }
+
+    /// <summary>
+    /// A failure that SQLite caused (a lock held past the busy timeout, a full disk...) as the documented ErrorId of
+    /// that cause, as <see cref="Map"/> gives it; any other failure as it is.
+    /// </summary>
+    public static SemanticCoreException ByCause(SemanticCoreException exception, string databasePath)
+    {
+        for (var cause = exception.InnerException; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is not DbException store) continue;
+            var mapped = Map(store, databasePath, exception.ErrorId, exception.Kind);
+            return mapped.ErrorId == exception.ErrorId ? exception : mapped;
+        }
+
+        return exception;
     }
 
     /// <summary>Whether a file could be created beside the index (SQLite's journal and WAL go there).</summary>

@@ -5,9 +5,13 @@ namespace SemanticCore.PowerShell.Tests.Infrastructure;
 /// <summary>The host (pwsh 7.6 from the SDK) in its own process, as CI and the quick start run it (and as "another process" on an index).</summary>
 public static class HostProcess
 {
-    public static (int ExitCode, string Stdout, string Stderr) Run(string workingDirectory, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(string workingDirectory, params string[] args) =>
+        Run(workingDirectory, new Dictionary<string, string?>(), args);
+
+    /// <summary>Runs the host with these environment variables set (or removed, when null).</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Run(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        using var process = Start(workingDirectory, args);
+        using var process = Start(workingDirectory, environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the host did not finish");
