@@ -18,6 +18,6 @@ public static class EmbeddingProviders
     public static IBatchService CreateBatchService(SemanticIndex index, ApiKey? batchKey) => index.Settings.Provider switch
     {
         EmbeddingProviderKind.Local => new LocalBatchService(LocalBatchService.SpoolDirectoryFor(index.DatabasePath), new LocalEmbeddingProvider(index.Settings)),
-        _ => new GeminiBatchService(GeminiHttp.CreateClient(batchKey ?? throw Keyring.Missing(KeyKind.Batch), index.Settings)),
+        _ => new GeminiBatchService(GeminiHttp.CreateClient(batchKey ?? throw Keyring.Missing(KeyKind.Batch), index.Settings), new UploadMimeTypeSetting(index)),
     };
 }

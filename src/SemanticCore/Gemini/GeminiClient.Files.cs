@@ -52,11 +52,22 @@ public sealed partial class GeminiClient
                     (response, token) => last ? ParseJsonAsync<GeminiFile?>(response, GeminiFile.Parse, token) : Task.FromResult<GeminiFile?>(null),
                     cancellationToken).ConfigureAwait(false);
             }
-            catch (GeminiApiException) when (!cancellationToken.IsCancellationRequested)
+            catch (GeminiApiException refused) when (!cancellationToken.IsCancellationRequested)
             {
                 // A reply lost after the service took the chunk makes the resent chunk's offset wrong. The resumable
                 // protocol says how to go on: ask the session how much it holds; if it has this chunk, carry on.
-                var (received, finalized) = await QueryUploadAsync(sessionUrl, cancellationToken).ConfigureAwait(false);
+                // Should the question fail too, the service's own answer to the chunk is what the caller must see.
+                long received;
+                GeminiFile? finalized;
+                try
+                {
+                    (received, finalized) = await QueryUploadAsync(sessionUrl, cancellationToken).ConfigureAwait(false);
+                }
+                catch (GeminiApiException query) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw refused.WithNote($"asking the upload session how much it holds failed too: {query.StatusCode} {query.Status}: {query.ApiMessage}");
+                }
+
                 if (received != chunkOffset + size || (last && finalized is null)) throw;
                 file = finalized;
             }
