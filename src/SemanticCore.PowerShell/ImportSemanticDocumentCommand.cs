@@ -113,7 +113,7 @@ public sealed class ImportSemanticDocumentCommand : DocumentImportCmdlet
                 : index.Settings.Provider == EmbeddingProviderKind.Gemini && ResolveKey(KeyKind.Batch, null) is not null ? ImportMode.Async
                 : ImportMode.Sync;
             WriteVerbose($"Index '{index.DatabasePath}': {index.Settings}; mode {mode}.");
-            if (mode == ImportMode.Sync) embedder = EmbeddingProviders.CreateInteractive(index.Settings, ResolveKey(KeyKind.Default, ApiKey));
+            if (mode == ImportMode.Sync) embedder = EmbeddingProviders.CreateInteractive(index.Settings, ResolveKey(KeyKind.Default, ApiKey), Progress);
         }
         catch (SemanticCoreException ex)
         {

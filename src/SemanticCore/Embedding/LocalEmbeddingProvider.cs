@@ -30,16 +30,15 @@ public sealed class LocalEmbeddingProvider : IEmbeddingProvider
 
     public IndexSettings Settings { get; }
 
-    public Task<IReadOnlyList<float[]>> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    public Task EmbedDocumentsAsync(IReadOnlyList<string> texts, Action<int, float[]> embedded, CancellationToken cancellationToken)
     {
-        var vectors = new float[texts.Count][];
         for (var i = 0; i < texts.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            vectors[i] = Embed(texts[i]);
+            embedded(i, Embed(texts[i]));
         }
 
-        return Task.FromResult<IReadOnlyList<float[]>>(vectors);
+        return Task.CompletedTask;
     }
 
     public Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken) => Task.FromResult(Embed(text));

@@ -285,19 +285,16 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     }
 
     /// <summary>
-    /// Embeds the file's new chunks into <paramref name="vectors"/> a group at a time (the API's own group size),
-    /// so that a failure part-way leaves the groups already embedded, and paid for, in hand.
+    /// Embeds the file's new chunks into <paramref name="vectors"/> as the embedder hands them over (it groups the calls),
+    /// so that a failure part-way leaves the chunks already embedded, and paid for, in hand.
     /// </summary>
     private async Task EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, Dictionary<string, float[]> vectors, CancellationToken cancellationToken)
     {
         var stored = DocumentStore.FindDocument(index.Connection, path);
         var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
         var toEmbed = ChunkPlan.Make(existing, chunked.Chunks).Added.DistinctBy(d => d.ContentHash).ToList();
-        foreach (var group in toEmbed.Chunk(Gemini.GeminiClient.MaxTextsPerEmbedCall))
-        {
-            var embedded = await embedder.EmbedDocumentsAsync(group.Select(d => d.VectorSource).ToList(), cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < group.Length; i++) vectors[group[i].ContentHash] = embedded[i];
-        }
+        await embedder.EmbedDocumentsAsync(toEmbed.Select(d => d.VectorSource).ToList(), (i, vector) => vectors[toEmbed[i].ContentHash] = vector, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Writes the document and its chunk changes (new ones staged when <paramref name="stage"/>); the caller holds the transaction.</summary>
