@@ -27,7 +27,7 @@ public sealed partial class GeminiClient
     // Idempotent calls: retried on 408/429/5xx, timeouts and connection failures.
     private readonly ResiliencePipeline _retry;
 
-    // Interactive embeddings: a 429 is the pacer's to wait out (see EmbedAsync), so it is not retried here.
+    // Interactive embeddings: a 429 is the pacer's to wait out (see EmbedInGroupsAsync), so it is not retried here.
     private readonly ResiliencePipeline _retryEmbed;
 
     private readonly EmbedPacer _pacer;
