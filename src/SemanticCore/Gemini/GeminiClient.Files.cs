@@ -56,7 +56,6 @@ public sealed partial class GeminiClient
             {
                 // A reply lost after the service took the chunk makes the resent chunk's offset wrong. The resumable
                 // protocol says how to go on: ask the session how much it holds; if it has this chunk, carry on.
-                // Should the question fail too, the service's own answer to the chunk is what the caller must see.
                 long received;
                 GeminiFile? finalized;
                 try
@@ -65,7 +64,11 @@ public sealed partial class GeminiClient
                 }
                 catch (GeminiApiException query) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw refused.WithNote($"asking the upload session how much it holds failed too: {query.StatusCode} {query.Status}: {query.ApiMessage}");
+                    // The API's own 404: the service ended the session without a file, so its answer to the chunk stands.
+                    // Any other failure leaves the file unknown: the query's failure leads, and the service's answer goes with it.
+                    throw query is { StatusCode: 404, FromApi: true }
+                        ? refused.WithNote($"the upload session is gone: {query.ApiMessage}")
+                        : query.WithNote($"the service's answer to the upload was {refused.StatusCode} {refused.Status}: {refused.ApiMessage}");
                 }
 
                 if (received != chunkOffset + size || (last && finalized is null)) throw;
