@@ -109,7 +109,7 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
         {
             var mode = ModeFor(index.Settings);
             WriteVerbose($"Index '{index.DatabasePath}': {index.Settings}; mode {mode}.");
-            if (mode == ImportMode.Sync) embedder = EmbeddingProviders.CreateInteractive(index.Settings, ResolveKey(KeyKind.Default, ApiKey));
+            if (mode == ImportMode.Sync) embedder = EmbeddingProviders.CreateInteractive(index.Settings, ResolveKey(KeyKind.Default, ApiKey), Progress);
         }
         catch (SemanticCoreException ex)
         {

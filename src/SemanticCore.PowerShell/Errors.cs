@@ -31,6 +31,7 @@ internal static class Errors
         ["GeminiPermissionDenied"] = "Enable the Gemini API for the key's project, or use a key of a project that has it.",
         ["GeminiDailyQuotaExhausted"] = "Wait for the daily quota to reset, or queue the work for a batch job (-Mode Async).",
         ["GeminiRateLimited"] = "Run the command again later, or queue the work for a batch job (-Mode Async).",
+        ["GeminiInvalidTokensPerMinute"] = "Set $env:SEMANTICCORE_GEMINI_TPM to the project's embedding tokens per minute (0: no pacing) and $env:SEMANTICCORE_GEMINI_TPM_WINDOW to seconds, or clear them.",
         ["GeminiUnavailable"] = "Check the network and the service status, then run the command again.",
         ["InvalidPath"] = "Check the path for a mistyped drive or stray characters; relative paths follow the current location.",
         ["NotAFileSystemPath"] = "Give a path on disk, not one of another provider (env:, variable:, HKLM:).",

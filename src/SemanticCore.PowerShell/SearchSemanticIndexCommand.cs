@@ -100,7 +100,7 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
     {
         if (!embedders.TryGetValue(settings, out var embedder))
         {
-            embedder = EmbeddingProviders.CreateInteractive(settings, settings.Provider == EmbeddingProviderKind.Gemini ? ResolveKey(KeyKind.Default, ApiKey) : null);
+            embedder = EmbeddingProviders.CreateInteractive(settings, settings.Provider == EmbeddingProviderKind.Gemini ? ResolveKey(KeyKind.Default, ApiKey) : null, Progress);
             embedders[settings] = embedder;
         }
 

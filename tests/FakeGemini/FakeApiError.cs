@@ -77,6 +77,41 @@ internal sealed class FakeApiError(int code, string message, JsonArray? details 
             quota);
     }
 
+    /// <summary>
+    /// The per-minute input-token quota of embeddings, as the real service words it: QuotaFailure (the quota id follows
+    /// the pattern of the documented GenerateContentInputTokensPerModelPerMinute-FreeTier), Help and RetryInfo.
+    /// </summary>
+    public static FakeApiError EmbedTokensPerMinute(string model, int limit, TimeSpan retryAfter)
+    {
+        var seconds = retryAfter.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture);
+        return new FakeApiError(429,
+            "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. " +
+            "To monitor your current usage, head to: https://ai.dev/rate-limit. \n" +
+            $"* Quota exceeded for metric: generativelanguage.googleapis.com/embed_content_free_tier_input_token_count, limit: {limit}, model: {model}\nPlease retry in {seconds}s.",
+            [
+                new JsonObject
+                {
+                    ["@type"] = "type.googleapis.com/google.rpc.Help",
+                    ["links"] = new JsonArray { new JsonObject { ["description"] = "Learn more about Gemini API quotas", ["url"] = "https://ai.google.dev/gemini-api/docs/rate-limits" } },
+                },
+                new JsonObject
+                {
+                    ["@type"] = "type.googleapis.com/google.rpc.QuotaFailure",
+                    ["violations"] = new JsonArray
+                    {
+                        new JsonObject
+                        {
+                            ["quotaMetric"] = "generativelanguage.googleapis.com/embed_content_free_tier_input_token_count",
+                            ["quotaId"] = "EmbedContentInputTokensPerModelPerMinute-FreeTier",
+                            ["quotaDimensions"] = new JsonObject { ["location"] = "global", ["model"] = model },
+                            ["quotaValue"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        },
+                    },
+                },
+                RetryInfo($"{Math.Ceiling(retryAfter.TotalSeconds):0}s"),
+            ]);
+    }
+
     private static JsonObject RetryInfo(string retryDelay) => new()
     {
         ["@type"] = "type.googleapis.com/google.rpc.RetryInfo",

@@ -13,6 +13,61 @@ public sealed partial class FakeGeminiServer
         "CLUSTERING", "QUESTION_ANSWERING", "FACT_VERIFICATION", "CODE_RETRIEVAL_QUERY",
     ];
 
+    private int? _embedTokensPerWindow;
+    private TimeSpan _embedTokenWindow = TimeSpan.FromMinutes(1);
+    private readonly List<(DateTimeOffset At, int Tokens)> _embedSpends = [];
+    private int _embedCallsRateLimited;
+
+    /// <summary>
+    /// The input tokens batchEmbedContents takes per <see cref="EmbedTokenWindow"/> (every text of a call counts, as the
+    /// service counts them: here as <see cref="CountTokens"/> does for batch inputs); past it, the real per-minute
+    /// 429 with RetryInfo. Null (the default): no limit.
+    /// </summary>
+    public int? EmbedTokensPerWindow { get => Read(ref _embedTokensPerWindow); set => Write(ref _embedTokensPerWindow, value); }
+
+    /// <summary>The sliding window of <see cref="EmbedTokensPerWindow"/>: the service's minute, or seconds in a test.</summary>
+    public TimeSpan EmbedTokenWindow { get => Read(ref _embedTokenWindow); set => Write(ref _embedTokenWindow, value); }
+
+    /// <summary>The tokens of each batchEmbedContents call taken so far, in order.</summary>
+    public IReadOnlyList<int> EmbedCallTokens { get { lock (_gate) return _embedSpends.Select(s => s.Tokens).ToArray(); } }
+
+    /// <summary>batchEmbedContents calls refused by <see cref="EmbedTokensPerWindow"/>.</summary>
+    public int EmbedCallsRateLimited { get { lock (_gate) return _embedCallsRateLimited; } }
+
+    /// <summary>Counts a call's tokens against the window, or refuses it with the per-minute 429 when they do not fit.</summary>
+    private void SpendEmbedTokens(string model, JsonArray requests)
+    {
+        var tokens = requests.Sum(r => r is JsonObject request && RequestText(request) is { } text ? CountTokens(text) : 0);
+        lock (_gate)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (_embedTokensPerWindow is { } limit)
+            {
+                var inWindow = _embedSpends.Where(s => s.At > now - _embedTokenWindow).ToList();
+                var total = inWindow.Sum(s => s.Tokens);
+                if (total + tokens > limit)
+                {
+                    // Free once enough of the window's calls have left it (never, for a call over the limit on its own: a full window).
+                    var freeAt = now + _embedTokenWindow;
+                    foreach (var spend in inWindow)
+                    {
+                        total -= spend.Tokens;
+                        if (total + tokens <= limit && tokens <= limit)
+                        {
+                            freeAt = spend.At + _embedTokenWindow;
+                            break;
+                        }
+                    }
+
+                    _embedCallsRateLimited++;
+                    throw FakeApiError.EmbedTokensPerMinute(model, limit, freeAt - now);
+                }
+            }
+
+            _embedSpends.Add((now, tokens));
+        }
+    }
+
     // POST /v1beta/models/{model}:batchEmbedContents {"requests":[...]} -> {"embeddings":[{"values":[...]}]}
     private Task BatchEmbedContentsAsync(HttpContext context, string model, byte[] body)
     {
@@ -32,6 +87,7 @@ public sealed partial class FakeGeminiServer
             embeddings.Add(new JsonObject { ["values"] = Embed(request, $"requests[{i}]") });
         }
 
+        SpendEmbedTokens(model, requests);
         return WriteJsonAsync(context, new JsonObject { ["embeddings"] = embeddings });
     }
 

@@ -10,6 +10,41 @@ public sealed partial class FakeGeminiServer
     /// <summary>Non-final chunks must be multiples of this (X-Goog-Upload-Chunk-Granularity).</summary>
     public const int UploadGranularity = 256 * 1024;
 
+    private IReadOnlyList<string>? _acceptedUploadMimeTypes;
+    private MimeTypeRefusal _refuseUploadMimeTypeAt = MimeTypeRefusal.AtFinalize;
+    private readonly List<string> _refusedUploadMimeTypes = [];
+
+    /// <summary>
+    /// The upload types (X-Goog-Upload-Header-Content-Type) the Files API takes; null (the default) takes any. Another type
+    /// gets the real 400 INVALID_ARGUMENT "Unsupported MIME type: {type}", and no file is made.
+    /// </summary>
+    public IReadOnlyList<string>? AcceptedUploadMimeTypes
+    {
+        get { lock (_gate) return _acceptedUploadMimeTypes; }
+        set { lock (_gate) _acceptedUploadMimeTypes = value?.ToArray(); }
+    }
+
+    /// <summary>
+    /// Where a type not in <see cref="AcceptedUploadMimeTypes"/> is refused: at the finalize (the default, where users
+    /// reported it: the session is then gone) or at the upload's start.
+    /// </summary>
+    public MimeTypeRefusal RefuseUploadMimeTypeAt { get => Read(ref _refuseUploadMimeTypeAt); set => Write(ref _refuseUploadMimeTypeAt, value); }
+
+    /// <summary>The upload types refused so far, in order.</summary>
+    public IReadOnlyList<string> RefusedUploadMimeTypes { get { lock (_gate) return _refusedUploadMimeTypes.ToArray(); } }
+
+    /// <summary>Refuses <paramref name="mimeType"/> (and records it) when it is not accepted and this is where refusals happen.</summary>
+    private void CheckUploadMimeType(string mimeType, MimeTypeRefusal where)
+    {
+        lock (_gate)
+        {
+            if (_refuseUploadMimeTypeAt != where || _acceptedUploadMimeTypes is null || _acceptedUploadMimeTypes.Contains(mimeType, StringComparer.OrdinalIgnoreCase)) return;
+            _refusedUploadMimeTypes.Add(mimeType);
+        }
+
+        throw FakeApiError.BadRequest($"Unsupported MIME type: {mimeType}");
+    }
+
     // POST /upload/v1beta/files, X-Goog-Upload-Protocol: resumable, X-Goog-Upload-Command: start.
     private async Task StartUploadAsync(HttpContext context, byte[] body)
     {
@@ -36,6 +71,7 @@ public sealed partial class FakeGeminiServer
             MimeType = headers["X-Goog-Upload-Header-Content-Type"].ToString() is { Length: > 0 } type ? type : "application/octet-stream",
             DeclaredLength = declared,
         };
+        CheckUploadMimeType(session.MimeType, MimeTypeRefusal.AtStart);
         lock (_gate) _uploads[session.Id] = session;
 
         var response = context.Response;
@@ -76,6 +112,19 @@ public sealed partial class FakeGeminiServer
                 if (!commands.Contains("upload") && body.Length > 0) throw FakeApiError.BadRequest("A finalize without upload cannot carry data.");
                 if (!finalize && body.Length % UploadGranularity != 0)
                     throw FakeApiError.BadRequest($"A non-final chunk must be a multiple of {UploadGranularity} bytes; got {body.Length}.");
+                if (finalize)
+                {
+                    try
+                    {
+                        CheckUploadMimeType(session.MimeType, MimeTypeRefusal.AtFinalize);
+                    }
+                    catch (FakeApiError)
+                    {
+                        _uploads.Remove(id); // no file is made, and the session is over
+                        throw;
+                    }
+                }
+
                 session.Data.Write(body);
                 received = session.Data.Length;
                 if (finalize)
@@ -190,4 +239,11 @@ public sealed partial class FakeGeminiServer
         ["state"] = "ACTIVE",
         ["source"] = file.Source,
     };
+}
+
+/// <summary>Where the fake's Files API refuses an upload type it does not take.</summary>
+public enum MimeTypeRefusal
+{
+    AtStart,
+    AtFinalize,
 }

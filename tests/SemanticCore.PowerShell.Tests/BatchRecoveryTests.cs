@@ -326,6 +326,7 @@ public sealed class BatchRecoveryTests(ModuleFixture module) : IDisposable
 
         Assert.Equal("GeminiUnavailable", Assert.Single(first.Errors).ErrorId());
         Assert.Contains("uploading the batch input failed; the next flush or sync releases its chunks", first.Errors[0].Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("The upload is already finalized", first.Errors[0].Exception.Message, StringComparison.Ordinal); // the service's own answer, kept
         Assert.Equal("Created", Assert.Single(Jobs())[1]);                         // claimed until recovery has looked for the file
         Assert.Empty(first.Output);
         var jobId = (string)Assert.Single(Jobs())[0]!;

@@ -120,7 +120,7 @@ internal sealed class FlushScenario : IScenario
                     Model = index.Settings.Model,
                     Dimensions = index.Settings.Dimensions,
                 });
-                var manager = new BatchManager(index, new GeminiBatchService(client));
+                var manager = new BatchManager(index, new GeminiBatchService(client, new UploadMimeTypeSetting(index)));
                 result = await row.RunAsync(() => manager.FlushAsync(new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = chunks, MaxJobTokens = long.MaxValue }, null, cancellationToken));
             }
 

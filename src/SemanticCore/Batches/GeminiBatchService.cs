@@ -1,16 +1,50 @@
+using System.Diagnostics;
 using SemanticCore.Gemini;
+using SemanticCore.Storage;
 
 namespace SemanticCore.Batches;
 
 /// <summary>Batch jobs on the Gemini Batch API.</summary>
-public sealed class GeminiBatchService(GeminiClient client) : IBatchService
+/// <param name="uploadType">Where the MIME type the Files API accepted for the input is remembered between flushes.</param>
+public sealed class GeminiBatchService(GeminiClient client, UploadMimeTypeSetting uploadType) : IBatchService
 {
+    /// <summary>
+    /// The types a JSONL input is offered as, in order. The Files API has refused <c>application/jsonl</c> at times
+    /// ("Unsupported MIME type"), while <c>text/plain</c>, which the file also is, has been accepted.
+    /// </summary>
+    public static IReadOnlyList<string> InputMimeTypes { get; } = ["application/jsonl", "text/plain"];
+
+    /// <summary>
+    /// Uploads the input as the type the index remembers (else the first of <see cref="InputMimeTypes"/>); a type the
+    /// service refuses made no file, so the next one is tried, once each, and the one accepted is remembered.
+    /// </summary>
     public async Task<string> UploadAsync(string localPath, string displayName, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        await using var input = new FileStream(localPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        var file = await client.UploadFileAsync(input, input.Length, displayName, "application/jsonl", progress, cancellationToken).ConfigureAwait(false);
-        return file.Name;
+        var remembered = uploadType.Read();
+        var types = InputMimeTypes.Where(t => t != remembered).Prepend(remembered ?? InputMimeTypes[0]).Distinct().ToList();
+        var refused = new List<string>();
+        foreach (var type in types)
+        {
+            await using var input = new FileStream(localPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            try
+            {
+                var file = await client.UploadFileAsync(input, input.Length, displayName, type, progress, cancellationToken).ConfigureAwait(false);
+                if (type != remembered) uploadType.Remember(type);
+                return file.Name;
+            }
+            catch (GeminiApiException ex) when (IsUnsupportedMimeType(ex))
+            {
+                refused.Add(type);
+                if (refused.Count == types.Count) throw ex.WithNote($"every input type was refused: {string.Join(", ", refused)}");
+            }
+        }
+
+        throw new UnreachableException(); // the last type returns or throws
     }
+
+    /// <summary>The Files API's 400 for a content type it does not take: "Unsupported MIME type: application/jsonl".</summary>
+    private static bool IsUnsupportedMimeType(GeminiApiException ex) =>
+        ex is { StatusCode: 400, FromApi: true } && ex.ApiMessage.Contains("Unsupported MIME type", StringComparison.OrdinalIgnoreCase);
 
     public Task<BatchOperation> CreateAsync(string displayName, string inputFileName, CancellationToken cancellationToken) =>
         client.CreateBatchAsync(displayName, inputFileName, cancellationToken);

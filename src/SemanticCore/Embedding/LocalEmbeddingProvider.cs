@@ -30,16 +30,16 @@ public sealed class LocalEmbeddingProvider : IEmbeddingProvider
 
     public IndexSettings Settings { get; }
 
-    public Task<IReadOnlyList<float[]>> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    /// <summary>Embeds on this machine, in groups of the Gemini API's size, so that each group is handed over (and recorded) as a call.</summary>
+    public Task EmbedDocumentsAsync(IReadOnlyList<string> texts, Action<int, IReadOnlyList<float[]>> embedded, CancellationToken cancellationToken)
     {
-        var vectors = new float[texts.Count][];
-        for (var i = 0; i < texts.Count; i++)
+        for (var first = 0; first < texts.Count; first += Gemini.GeminiClient.MaxTextsPerEmbedCall)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            vectors[i] = Embed(texts[i]);
+            embedded(first, texts.Skip(first).Take(Gemini.GeminiClient.MaxTextsPerEmbedCall).Select(Embed).ToList());
         }
 
-        return Task.FromResult<IReadOnlyList<float[]>>(vectors);
+        return Task.CompletedTask;
     }
 
     public Task<float[]> EmbedQueryAsync(string text, CancellationToken cancellationToken) => Task.FromResult(Embed(text));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SemanticCore.Chunking;
 using SemanticCore.Embedding;
 
 namespace SemanticCore.Gemini;
@@ -12,8 +13,8 @@ public sealed partial class GeminiClient
     private const int NativeDimensions = 3072;
 
     /// <summary>
-    /// Interactive embeddings: <c>:batchEmbedContents</c> in groups of at most 100, results in input
-    /// order, L2-normalized (the API only normalizes 3072-dimension vectors).
+    /// Interactive embeddings: <c>:batchEmbedContents</c> in paced groups (see <see cref="EmbedInGroupsAsync"/>),
+    /// results in input order, L2-normalized (the API only normalizes 3072-dimension vectors).
     /// </summary>
     /// <param name="taskType">RETRIEVAL_DOCUMENT for chunks, RETRIEVAL_QUERY for queries...</param>
     /// <param name="title">Sent only with RETRIEVAL_DOCUMENT (the API ignores or refuses it otherwise).</param>
@@ -21,6 +22,30 @@ public sealed partial class GeminiClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
+        var results = new float[texts.Count][];
+        await EmbedInGroupsAsync(texts, taskType, title, (first, vectors) =>
+        {
+            for (var i = 0; i < vectors.Count; i++) results[first + i] = vectors[i];
+        }, null, cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>
+    /// Embeds <paramref name="texts"/> with <c>:batchEmbedContents</c>, handing each call's L2-normalized vectors to
+    /// <paramref name="embedded"/> (with the index of its first text) as the call returns, so a failure part-way leaves
+    /// the earlier groups (embedded, and paid for) with the caller.
+    /// </summary>
+    /// <remarks>
+    /// A call carries at most 100 texts and the tokens its <see cref="EmbedPacer"/> allows, and waits for room in the
+    /// pacer's window. A per-minute 429 waits as the service asks (RetryInfo, else a doubling backoff), halves the
+    /// groups, and tries again, up to <see cref="GeminiOptions.MaxAttempts"/> times in a row; a per-day 429 ends the call.
+    /// </remarks>
+    /// <param name="progress">Hears of each wait for the budget.</param>
+    public async Task EmbedInGroupsAsync(IReadOnlyList<string> texts, string taskType, string? title, Action<int, IReadOnlyList<float[]>> embedded,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(embedded);
         ArgumentException.ThrowIfNullOrWhiteSpace(taskType);
         for (var i = 0; i < texts.Count; i++)
         {
@@ -30,25 +55,52 @@ public sealed partial class GeminiClient
         if (taskType != "RETRIEVAL_DOCUMENT") title = null;
         var operation = $"POST {ModelPath}:batchEmbedContents";
         var url = Url($"/v1beta/{ModelPath}:batchEmbedContents");
-        var results = new float[texts.Count][];
-        for (var offset = 0; offset < texts.Count; offset += MaxTextsPerEmbedCall)
+        var tokens = texts.Select(t => TokenEstimator.Estimate(t)).ToArray();
+        var refusals = 0;
+        for (var offset = 0; offset < texts.Count;)
         {
-            var count = Math.Min(MaxTextsPerEmbedCall, texts.Count - offset);
+            var count = _pacer.NextGroup(tokens.AsSpan(offset), MaxTextsPerEmbedCall);
+            var groupTokens = tokens.Skip(offset).Take(count).Sum();
+            var booking = await _pacer.ReserveAsync(groupTokens, wait => progress?.Report(new OperationProgress("Embedding",
+                $"Waiting {wait.TotalSeconds:N0} s for the tokens-per-minute budget ({_pacer.TokensPerWindow:N0} tokens per {_pacer.Window.TotalSeconds:N0} s, ${GeminiOptions.TokensPerMinuteVariable})")),
+                cancellationToken).ConfigureAwait(false);
             var body = EmbedRequestBody(texts, offset, count, taskType, title);
-            var vectors = await SendAsync(operation, _retry, () => JsonRequest(HttpMethod.Post, url, body),
-                (response, token) => ParseJsonAsync(response, ParseEmbeddings, token), cancellationToken).ConfigureAwait(false);
+            List<float[]> vectors;
+            try
+            {
+                vectors = await SendAsync(operation, _retryEmbed, () => JsonRequest(HttpMethod.Post, url, body),
+                    (response, token) => ParseJsonAsync(response, ParseEmbeddings, token), cancellationToken).ConfigureAwait(false);
+            }
+            catch (GeminiApiException e) when (e is { StatusCode: 429, IsPerDayQuota: false } && ++refusals < Options.MaxAttempts)
+            {
+                _pacer.Throttled(RateLimitWait(e, refusals), count, groupTokens);
+                continue;
+            }
+            finally
+            {
+                _pacer.Complete(booking);
+            }
 
+            refusals = 0;
             if (vectors.Count != count) throw InvalidResponse(operation, $"Sent {count} texts but received {vectors.Count} embeddings.");
             for (var i = 0; i < count; i++)
             {
-                var vector = vectors[i];
-                if (vector.Length != Options.Dimensions)
-                    throw InvalidResponse(operation, $"Embedding {offset + i} has {vector.Length} dimensions instead of {Options.Dimensions}.");
-                results[offset + i] = Options.Dimensions == NativeDimensions ? vector : Vectors.Normalize(vector);
+                if (vectors[i].Length != Options.Dimensions)
+                    throw InvalidResponse(operation, $"Embedding {offset + i} has {vectors[i].Length} dimensions instead of {Options.Dimensions}.");
+                if (Options.Dimensions != NativeDimensions) vectors[i] = Vectors.Normalize(vectors[i]);
             }
-        }
 
-        return results;
+            embedded(offset, vectors);
+
+            offset += count;
+        }
+    }
+
+    /// <summary>The service's RetryInfo / Retry-After, else a backoff doubling from the first retry wait; within the longest wait.</summary>
+    private TimeSpan RateLimitWait(GeminiApiException e, int refusals)
+    {
+        var wait = e.RetryDelay ?? Options.BaseRetryDelay * Math.Pow(2, Math.Min(refusals - 1, 16));
+        return wait < Options.MaxRetryDelay ? wait : Options.MaxRetryDelay;
     }
 
     private byte[] EmbedRequestBody(IReadOnlyList<string> texts, int offset, int count, string taskType, string? title) => JsonBody(json =>

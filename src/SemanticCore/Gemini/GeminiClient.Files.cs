@@ -52,11 +52,25 @@ public sealed partial class GeminiClient
                     (response, token) => last ? ParseJsonAsync<GeminiFile?>(response, GeminiFile.Parse, token) : Task.FromResult<GeminiFile?>(null),
                     cancellationToken).ConfigureAwait(false);
             }
-            catch (GeminiApiException) when (!cancellationToken.IsCancellationRequested)
+            catch (GeminiApiException refused) when (!cancellationToken.IsCancellationRequested)
             {
                 // A reply lost after the service took the chunk makes the resent chunk's offset wrong. The resumable
                 // protocol says how to go on: ask the session how much it holds; if it has this chunk, carry on.
-                var (received, finalized) = await QueryUploadAsync(sessionUrl, cancellationToken).ConfigureAwait(false);
+                long received;
+                GeminiFile? finalized;
+                try
+                {
+                    (received, finalized) = await QueryUploadAsync(sessionUrl, cancellationToken).ConfigureAwait(false);
+                }
+                catch (GeminiApiException query) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The API's own 404: the service ended the session without a file, so its answer to the chunk stands.
+                    // Any other failure leaves the file unknown: the query's failure leads, and the service's answer goes with it.
+                    throw query is { StatusCode: 404, FromApi: true }
+                        ? refused.WithNote($"the upload session is gone: {query.ApiMessage}")
+                        : query.WithNote($"the service's answer to the upload was {refused.StatusCode} {refused.Status}: {refused.ApiMessage}");
+                }
+
                 if (received != chunkOffset + size || (last && finalized is null)) throw;
                 file = finalized;
             }

@@ -27,6 +27,11 @@ public sealed partial class GeminiClient
     // Idempotent calls: retried on 408/429/5xx, timeouts and connection failures.
     private readonly ResiliencePipeline _retry;
 
+    // Interactive embeddings: a 429 is the pacer's to wait out (see EmbedInGroupsAsync), so it is not retried here.
+    private readonly ResiliencePipeline _retryEmbed;
+
+    private readonly EmbedPacer _pacer;
+
     // Batch create is not idempotent (a repeat makes a second job): retried only when the server
     // certainly did nothing, i.e. a rate-limit 429 or a connection that could not be opened. A full
     // batch queue is not a rate: retrying within minutes cannot help, so it is the caller's to handle.
@@ -39,18 +44,28 @@ public sealed partial class GeminiClient
 
     /// <param name="timeProvider">Clock of the retry waits (tests pass one that records and skips them).</param>
     public GeminiClient(HttpClient http, ApiKey key, GeminiOptions options, TimeProvider timeProvider)
+        : this(http, key, options, timeProvider, new EmbedPacer(options?.TokensPerMinute ?? 0, options?.TokenWindow ?? TimeSpan.FromMinutes(1), timeProvider ?? TimeProvider.System))
+    {
+    }
+
+    /// <param name="timeProvider">Clock of the retry waits (tests pass one that records and skips them).</param>
+    /// <param name="pacer">Paces the interactive embedding calls (<see cref="EmbedPacer.Shared"/> shares one between clients).</param>
+    public GeminiClient(HttpClient http, ApiKey key, GeminiOptions options, TimeProvider timeProvider, EmbedPacer pacer)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(pacer);
         options.Validate();
         _http = http;
         _key = key;
         Options = options;
         _time = timeProvider;
+        _pacer = pacer;
         _baseUrl = options.Endpoint.AbsoluteUri.TrimEnd('/');
         _retry = BuildPipeline(static e => e.IsRetriable);
+        _retryEmbed = BuildPipeline(static e => e.IsRetriable && e.StatusCode != 429);
         _retryCreate = BuildPipeline(static e => (e.StatusCode == 429 && !e.IsPerDayQuota && !e.IsBatchQueueFull) || e.RequestNotSent);
     }
 

@@ -13,6 +13,10 @@ public static class GeminiHttp
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    public static GeminiClient CreateClient(ApiKey key, Storage.IndexSettings settings) =>
-        new(Shared, key, GeminiOptions.FromEnvironment(settings.Model, settings.Dimensions));
+    /// <summary>A client of the index's model with the options of the environment; its embedding calls share the process's pacer for the key.</summary>
+    public static GeminiClient CreateClient(ApiKey key, Storage.IndexSettings settings)
+    {
+        var options = GeminiOptions.FromEnvironment(settings.Model, settings.Dimensions);
+        return new(Shared, key, options, TimeProvider.System, EmbedPacer.Shared(options, key));
+    }
 }

@@ -17,6 +17,18 @@ public sealed record GeminiOptions
     /// </summary>
     public const string RetryDelayVariable = "SEMANTICCORE_GEMINI_RETRY_DELAY";
 
+    /// <summary>
+    /// The variable that sets <see cref="TokensPerMinute"/>: the interactive embedding budget of the key's project, in
+    /// tokens a minute; 0 paces nothing.
+    /// </summary>
+    public const string TokensPerMinuteVariable = "SEMANTICCORE_GEMINI_TPM";
+
+    /// <summary>The variable that sets <see cref="TokenWindow"/>, in seconds (a proxy or test server that counts over another span).</summary>
+    public const string TokenWindowVariable = "SEMANTICCORE_GEMINI_TPM_WINDOW";
+
+    /// <summary>The free tier's embedding budget (30,000 tokens a minute for gemini-embedding-001), which any paid tier exceeds.</summary>
+    public const int DefaultTokensPerMinute = 30_000;
+
     /// <summary>Scheme, host and port of the API; any path is kept as a prefix.</summary>
     public Uri Endpoint { get; init; } = DefaultEndpoint;
 
@@ -37,6 +49,12 @@ public sealed record GeminiOptions
 
     /// <summary>First backoff step; doubles per attempt, with jitter.</summary>
     public TimeSpan BaseRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Tokens the interactive embedding calls may send per <see cref="TokenWindow"/> (see <see cref="EmbedPacer"/>); 0 = no pacing.</summary>
+    public int TokensPerMinute { get; init; } = DefaultTokensPerMinute;
+
+    /// <summary>The span <see cref="TokensPerMinute"/> is counted over: the service's minute.</summary>
+    public TimeSpan TokenWindow { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Resumable-upload chunk: a multiple of 256 KiB (the protocol's granularity), 8 MiB like the SDKs.</summary>
     public int UploadChunkBytes { get; init; } = 8 * 1024 * 1024;
@@ -78,6 +96,24 @@ public sealed record GeminiOptions
                     $"${RetryDelayVariable} must be a number of seconds between 0 and {options.MaxRetryDelay.TotalSeconds:0}, not '{retryDelay}'. Clear it to use {options.BaseRetryDelay.TotalSeconds:0} s.");
         }
 
+        var tokensPerMinute = Environment.GetEnvironmentVariable(TokensPerMinuteVariable);
+        if (!string.IsNullOrWhiteSpace(tokensPerMinute))
+        {
+            options = int.TryParse(tokensPerMinute.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var tokens)
+                ? options with { TokensPerMinute = tokens }
+                : throw new SemanticCoreException("GeminiInvalidTokensPerMinute", FailureKind.InvalidArgument,
+                    $"${TokensPerMinuteVariable} must be a whole number of tokens (0 for no pacing), not '{tokensPerMinute}'. Clear it to use {DefaultTokensPerMinute}, the free tier's budget.");
+        }
+
+        var window = Environment.GetEnvironmentVariable(TokenWindowVariable);
+        if (!string.IsNullOrWhiteSpace(window))
+        {
+            options = Seconds(window) is { } seconds && seconds is > 0 and <= 3600
+                ? options with { TokenWindow = TimeSpan.FromSeconds(seconds) }
+                : throw new SemanticCoreException("GeminiInvalidTokensPerMinute", FailureKind.InvalidArgument,
+                    $"${TokenWindowVariable} must be a number of seconds between 0 and 3600, not '{window}'. Clear it to use {options.TokenWindow.TotalSeconds:0} s.");
+        }
+
         return options;
     }
 
@@ -100,6 +136,8 @@ public sealed record GeminiOptions
             throw new ArgumentOutOfRangeException(nameof(BaseRetryDelay), BaseRetryDelay, "BaseRetryDelay must be between 0 and 1 day.");
         if (MaxRetryDelay < TimeSpan.Zero || MaxRetryDelay > TimeSpan.FromDays(1))
             throw new ArgumentOutOfRangeException(nameof(MaxRetryDelay), MaxRetryDelay, "MaxRetryDelay must be between 0 and 1 day.");
+        if (TokensPerMinute < 0) throw new ArgumentOutOfRangeException(nameof(TokensPerMinute), TokensPerMinute, "TokensPerMinute must be 0 (no pacing) or more.");
+        if (TokenWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TokenWindow), TokenWindow, "TokenWindow must be positive.");
         if (UploadChunkBytes <= 0 || UploadChunkBytes % UploadGranularity != 0)
             throw new ArgumentOutOfRangeException(nameof(UploadChunkBytes), UploadChunkBytes, "UploadChunkBytes must be a positive multiple of 256 KiB.");
     }

@@ -290,9 +290,9 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     }
 
     /// <summary>
-    /// Embeds the file's new chunks (those within <paramref name="cap"/>) into <paramref name="vectors"/> a group at a time
-    /// (the API's own group size), so that a failure part-way leaves the groups already embedded, and paid for, in hand.
-    /// Each call is recorded in the spend ledger once it succeeded.
+    /// Embeds the file's new chunks (those within <paramref name="cap"/>) into <paramref name="vectors"/> as the embedder
+    /// hands each call's vectors over (it groups the calls), so that a failure part-way leaves the chunks already embedded,
+    /// and paid for, in hand. Each call is recorded in the spend ledger once it succeeded.
     /// </summary>
     private async Task EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, CostCap? cap, Dictionary<string, float[]> vectors,
         CancellationToken cancellationToken)
@@ -300,13 +300,12 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         var stored = DocumentStore.FindDocument(index.Connection, path);
         var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
         var toEmbed = WithinCap(ChunkPlan.Make(existing, chunked.Chunks).Added, embedder.Settings, cap);
-        foreach (var group in toEmbed.Chunk(Gemini.GeminiClient.MaxTextsPerEmbedCall))
+        await embedder.EmbedDocumentsAsync(toEmbed.Select(d => d.VectorSource).ToList(), (first, embedded) =>
         {
-            var texts = group.Select(d => d.VectorSource).ToList();
-            var embedded = await embedder.EmbedDocumentsAsync(texts, cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < group.Length; i++) vectors[group[i].ContentHash] = embedded[i];
-            SpendLedger.RecordCall(index.Connection, SpendKind.Interactive, embedder.Settings, texts.Sum(t => (long)TokenEstimator.Estimate(t)));
-        }
+            for (var i = 0; i < embedded.Count; i++) vectors[toEmbed[first + i].ContentHash] = embedded[i];
+            SpendLedger.RecordCall(index.Connection, SpendKind.Interactive, embedder.Settings,
+                toEmbed.Skip(first).Take(embedded.Count).Sum(d => (long)TokenEstimator.Estimate(d.VectorSource)));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The distinct texts of <paramref name="added"/> to embed now: all of them, or those the cap lets through.</summary>

@@ -19,7 +19,7 @@ public sealed class ModuleFixture
         SessionState = InitialSessionState.CreateDefault2();
         SessionState.ImportPSModule([ManifestPath]);
         // Tests own their environment: nothing from the developer's session may leak in.
-        foreach (var variable in new[] { "SEMANTICCORE_DATABASE", "SEMANTICCORE_GEMINI_ENDPOINT", "SEMANTICCORE_GEMINI_TIMEOUT", "SEMANTICCORE_GEMINI_RETRY_DELAY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_BATCH_API_KEY" })
+        foreach (var variable in new[] { "SEMANTICCORE_DATABASE", "SEMANTICCORE_GEMINI_ENDPOINT", "SEMANTICCORE_GEMINI_TIMEOUT", "SEMANTICCORE_GEMINI_RETRY_DELAY", "SEMANTICCORE_GEMINI_TPM", "SEMANTICCORE_GEMINI_TPM_WINDOW", "GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_BATCH_API_KEY" })
         {
             Environment.SetEnvironmentVariable(variable, null);
         }

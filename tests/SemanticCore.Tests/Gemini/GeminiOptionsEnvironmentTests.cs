@@ -37,6 +37,39 @@ public sealed class GeminiOptionsEnvironmentTests
     }
 
     [Theory]
+    [InlineData(null, null, GeminiOptions.DefaultTokensPerMinute, 60)]
+    [InlineData("1000000", null, 1_000_000, 60)]
+    [InlineData("0", null, 0, 60)]
+    [InlineData("2000", "2", 2000, 2)]
+    public void The_embedding_budget_comes_from_the_environment(string? tokens, string? window, int expectedTokens, double expectedSeconds)
+    {
+        using var tokensScope = new VariableScope(GeminiOptions.TokensPerMinuteVariable, tokens);
+        using var windowScope = new VariableScope(GeminiOptions.TokenWindowVariable, window);
+
+        var options = GeminiOptions.FromEnvironment("gemini-embedding-001", 768);
+
+        Assert.Equal(expectedTokens, options.TokensPerMinute);
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), options.TokenWindow);
+    }
+
+    [Theory]
+    [InlineData(GeminiOptions.TokensPerMinuteVariable, "lots")]
+    [InlineData(GeminiOptions.TokensPerMinuteVariable, "-1")]
+    [InlineData(GeminiOptions.TokensPerMinuteVariable, "3e4")]
+    [InlineData(GeminiOptions.TokenWindowVariable, "0")]
+    [InlineData(GeminiOptions.TokenWindowVariable, "minute")]
+    public void A_bad_embedding_budget_is_a_clear_error(string variable, string value)
+    {
+        using var scope = new VariableScope(variable, value);
+
+        var error = Assert.Throws<SemanticCoreException>(() => GeminiOptions.FromEnvironment("gemini-embedding-001", 768));
+
+        Assert.Equal("GeminiInvalidTokensPerMinute", error.ErrorId);
+        Assert.Contains(variable, error.Message);
+        Assert.Contains(value, error.Message);
+    }
+
+    [Theory]
     [InlineData(null, 1)]
     [InlineData(" ", 1)]
     [InlineData("0", 0)]
