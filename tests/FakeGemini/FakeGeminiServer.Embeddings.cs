@@ -37,7 +37,7 @@ public sealed partial class FakeGeminiServer
     /// <summary>Counts a call's tokens against the window, or refuses it with the per-minute 429 when they do not fit.</summary>
     private void SpendEmbedTokens(string model, JsonArray requests)
     {
-        var tokens = requests.Sum(r => r is JsonObject request && RequestText(request) is { } text ? CountTokens(text) : 0);
+        var tokens = requests.Sum(r => r is JsonObject request && RequestText(request) is { } text ? (int)CountTokens(text) : 0);
         lock (_gate)
         {
             var now = DateTimeOffset.UtcNow;
