@@ -44,6 +44,12 @@ public sealed class EmbedPacer
     public TimeSpan Window { get; private set; }
 
     /// <summary>
+    /// How long a call holds its tokens here: the window and a fiftieth more, so that timers that wake a moment early
+    /// and a service whose clock runs a little behind never see a call before its tokens have left their window.
+    /// </summary>
+    private TimeSpan Held => Window + Window / 50;
+
+    /// <summary>
     /// The pacer of every client of this process that calls <paramref name="options"/>' endpoint and model with
     /// <paramref name="key"/>, so consecutive commands of a session share one window; it takes the options' budget.
     /// </summary>
@@ -93,17 +99,17 @@ public sealed class EmbedPacer
         lock (gate)
         {
             var now = time.GetUtcNow();
-            spent.RemoveAll(s => s.At <= now - Window);
+            spent.RemoveAll(s => s.At + Held <= now);
             var start = blockedUntil > now ? blockedUntil : now;
             if (TokensPerWindow > 0)
             {
                 // The earliest start at which the calls still in the window, and this one, fit the budget.
-                var inWindow = spent.Where(s => s.At > start - Window).OrderBy(s => s.At).ToList();
+                var inWindow = spent.Where(s => s.At + Held > start).OrderBy(s => s.At).ToList();
                 long total = inWindow.Sum(s => (long)s.Tokens);
                 foreach (var earlier in inWindow)
                 {
                     if (total + tokens <= TokensPerWindow) break;
-                    if (earlier.At + Window > start) start = earlier.At + Window;
+                    if (earlier.At + Held > start) start = earlier.At + Held;
                     total -= earlier.Tokens;
                 }
             }
