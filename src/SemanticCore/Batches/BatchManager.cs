@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using SemanticCore.Chunking;
 using SemanticCore.Gemini;
 using SemanticCore.Model;
 using SemanticCore.Storage;

@@ -100,22 +100,9 @@ internal static class BatchStore
     /// <summary>The queue budget recorded in the index's settings (every process and host reads the same).</summary>
     public static QueueBudget ReadBudget(SqliteConnection connection)
     {
-        var values = new Dictionary<string, long>();
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = $"SELECT key, value FROM settings WHERE key IN ('{QueueLimitKey}', '{LearnedQueueLimitKey}', '{LearnedJobTokensKey}', '{RefusedTokensKey}')";
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                // A value edited into something else is ignored, as if never recorded: the budget is a hint, never a reason to fail.
-                if (long.TryParse(reader.GetString(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0)
-                {
-                    values[reader.GetString(0)] = value;
-                }
-            }
-        }
-
-        long? Get(string key) => values.TryGetValue(key, out var value) ? value : null;
+        // A value edited into something else is ignored, as if never recorded: the budget is a hint, never a reason to fail.
+        long? Get(string key) => long.TryParse(SettingValues.Get(connection, key), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : null;
         return new QueueBudget
         {
             Limit = Get(QueueLimitKey),
@@ -131,15 +118,7 @@ internal static class BatchStore
         using var transaction = connection.BeginTransaction();
         foreach (var (key, value) in new[] { (QueueLimitKey, budget.Limit), (LearnedQueueLimitKey, budget.LearnedLimit), (LearnedJobTokensKey, budget.LearnedJobTokens), (RefusedTokensKey, budget.RefusedTokens) })
         {
-            if (value is { } set)
-            {
-                Sql.Execute(connection, "INSERT INTO settings (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    ("$key", key), ("$value", set.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            }
-            else
-            {
-                Sql.Execute(connection, "DELETE FROM settings WHERE key = $key", ("$key", key));
-            }
+            SettingValues.Set(connection, key, value?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         transaction.Commit();

@@ -9,10 +9,8 @@ public sealed class UploadMimeTypeSetting(SemanticIndex index)
     private const string Key = "upload_mime_type";
 
     /// <summary>The remembered type, or null when no upload was accepted yet.</summary>
-    public string? Read() => Sql.Scalar(index.Connection, "SELECT value FROM settings WHERE key = $key", ("$key", Key)) as string;
+    public string? Read() => SettingValues.Get(index.Connection, Key);
 
     /// <summary>Remembers the type the service accepted.</summary>
-    public void Remember(string mimeType) =>
-        Sql.Execute(index.Connection, "INSERT INTO settings (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            ("$key", Key), ("$value", mimeType));
+    public void Remember(string mimeType) => SettingValues.Set(index.Connection, Key, mimeType);
 }
