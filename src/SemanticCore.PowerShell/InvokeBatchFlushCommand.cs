@@ -11,7 +11,7 @@ namespace SemanticCore.PowerShell;
 [Cmdlet(VerbsLifecycle.Invoke, "BatchFlush", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(BatchJob))]
 [OutputType(typeof(BatchFlushEstimate))]
-public sealed class InvokeBatchFlushCommand : BatchCmdlet
+public sealed class InvokeBatchFlushCommand : WaitingBatchCmdlet
 {
     /// <summary>Fewer Pending chunks than this submits nothing (a batch job has a fixed overhead and takes hours).</summary>
     [Parameter]
@@ -41,25 +41,6 @@ public sealed class InvokeBatchFlushCommand : BatchCmdlet
     [Parameter]
     [ValidateRange(0.0, double.MaxValue)]
     public decimal MaxCost { get; set; }
-
-    /// <summary>Drains the backlog: submits what the queue budget allows, waits for jobs to finish, stores their results, and submits more.</summary>
-    [Parameter]
-    public SwitchParameter Wait { get; set; }
-
-    /// <summary>Seconds between polls with -Wait.</summary>
-    [Parameter]
-    [ValidateRange(1, 86_400)]
-    public int PollInterval { get; set; } = 30;
-
-    /// <summary>Seconds to wait at most with -Wait; 0 (the default) waits as long as it takes.</summary>
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Timeout { get; set; }
-
-    /// <summary>With -Wait: retriable failures a chunk may have before it is Failed for good, as on Sync-BatchJob.</summary>
-    [Parameter]
-    [ValidateRange(0, 100)]
-    public int MaxRetries { get; set; } = 3;
 
     protected override int ProgressId => ProgressIds.Flush;
 

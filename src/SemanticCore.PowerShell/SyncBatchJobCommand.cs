@@ -11,7 +11,7 @@ namespace SemanticCore.PowerShell;
 /// </summary>
 [Cmdlet(VerbsData.Sync, "BatchJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(BatchJob))]
-public sealed class SyncBatchJobCommand : BatchCmdlet
+public sealed class SyncBatchJobCommand : WaitingBatchCmdlet
 {
     private const string IdSet = "Id";
     private const string InputSet = "InputObject";
@@ -28,25 +28,6 @@ public sealed class SyncBatchJobCommand : BatchCmdlet
     /// <summary>Jobs (their Id), job ids as strings, or objects that name a job in BatchJobId (chunks), from the pipeline.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
     public PSObject? InputObject { get; set; }
-
-    /// <summary>Polls until every job has finished (or -Timeout passes).</summary>
-    [Parameter]
-    public SwitchParameter Wait { get; set; }
-
-    /// <summary>Seconds between polls with -Wait.</summary>
-    [Parameter]
-    [ValidateRange(1, 86_400)]
-    public int PollInterval { get; set; } = 30;
-
-    /// <summary>Seconds to wait at most with -Wait; 0 (the default) waits as long as it takes.</summary>
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Timeout { get; set; }
-
-    /// <summary>Retriable failures (429, 5xx, missing from the output) a chunk may have before it is Failed for good.</summary>
-    [Parameter]
-    [ValidateRange(0, 100)]
-    public int MaxRetries { get; set; } = 3;
 
     protected override int ProgressId => ProgressIds.Sync;
 
