@@ -11,26 +11,50 @@
     Help     Build, then only the Pester help tests (Get-Help for every cmdlet and the about topic).
     Package  Build, then out/package/SemanticCore.PS/<version>/ (the folder Save-PSResource and
              Install-Module put on PSModulePath) and out/package/SemanticCore.PS.<version>.nupkg in the
-             PowerShell Gallery's layout (module files at the package root, PSModule tags).
+             PowerShell Gallery's layout (module files at the package root, PSModule tags, README.md).
+    Install  Build, then the same folder into your module folder (-Scope CurrentUser, the default) or
+             the all-users one (-Scope AllUsers), replacing an earlier copy of this version, so that
+             Import-Module SemanticCore.PS works by name in any pwsh 7.4+.
+    Uninstall  Removes this version from the folder Install writes to.
+    Package and Install leave the debug symbols out and write CHANGELOG.md's section of this version
+    into the manifest's ReleaseNotes.
     Without pwsh, the host runs this script:
         dotnet run --project src/SemanticCore.Host -c Release -- -File build.ps1 -Task Test
 .PARAMETER Task
     One or more tasks, run in the order given. The default is Build.
 .PARAMETER Configuration
     Release (the default) or Debug.
+.PARAMETER Scope
+    Install and Uninstall: CurrentUser (the default; ~/.local/share/powershell/Modules on Linux and macOS,
+    Documents\PowerShell\Modules on Windows) or AllUsers (/usr/local/share/powershell/Modules, or
+    $env:ProgramFiles\PowerShell\Modules on Windows; needs root or an administrator).
+.PARAMETER Destination
+    Install and Uninstall: a modules folder of your own instead of the scope's (the module goes to
+    <Destination>/SemanticCore.PS/<version>/).
+.PARAMETER NoBuild
+    Use the module already built in out/ instead of building first.
+.EXAMPLE
+    ./build.ps1 -Task Install
+    Builds and installs for the current user; then Import-Module SemanticCore.PS in any pwsh session.
 .EXAMPLE
     ./build.ps1 -Task Test
 .EXAMPLE
     ./build.ps1 -Task Package
-    Copy-Item -Recurse out/package/SemanticCore.PS ($env:PSModulePath -split [IO.Path]::PathSeparator)[0]
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Help', 'Package')]
+    [ValidateSet('Build', 'Test', 'Help', 'Package', 'Install', 'Uninstall')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    [ValidateSet('CurrentUser', 'AllUsers')]
+    [string] $Scope = 'CurrentUser',
+
+    [string] $Destination,
+
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
@@ -48,15 +72,62 @@ try {
     }
 
     function Invoke-Build {
+        if ($NoBuild) { return }
         Invoke-Native 'Build' { dotnet build SemanticCore.PS.sln -c $Configuration }
     }
 
     # Pester in its own process: a loaded module assembly cannot be unloaded, so each run starts clean.
+    # SEMANTICCORE_TEST_MODULE makes the suite test this build rather than an installed copy.
     function Invoke-PesterSuite([string] $Path) {
         $hostDll = Join-Path $PSScriptRoot "src/SemanticCore.Host/bin/$Configuration/net10.0/SemanticCore.Host.dll"
         $run = "`$c = New-PesterConfiguration; `$c.Run.Path = '$Path'; `$c.Run.Exit = `$true; `$c.Output.Verbosity = 'Detailed'; Invoke-Pester -Configuration `$c"
-        dotnet $hostDll -NoProfile -NonInteractive -Command $run | Out-Host
-        $LASTEXITCODE
+        $env:SEMANTICCORE_TEST_MODULE = Join-Path $PSScriptRoot 'out/SemanticCore.PS'
+        try {
+            dotnet $hostDll -NoProfile -NonInteractive -Command $run | Out-Host
+            $LASTEXITCODE
+        }
+        finally {
+            Remove-Item Env:SEMANTICCORE_TEST_MODULE
+        }
+    }
+
+    # The modules folder pwsh itself puts on PSModulePath for the scope.
+    function Get-ModulesFolder {
+        if ($Destination) { return [IO.Path]::GetFullPath($Destination, (Get-Location).ProviderPath) }
+        if ($IsWindows) {
+            if ($Scope -eq 'AllUsers') { return Join-Path $env:ProgramFiles 'PowerShell/Modules' }
+            return Join-Path ([Environment]::GetFolderPath('MyDocuments')) 'PowerShell/Modules'
+        }
+        if ($Scope -eq 'AllUsers') { return '/usr/local/share/powershell/Modules' }
+        $data = if ($env:XDG_DATA_HOME) { $env:XDG_DATA_HOME } else { Join-Path $HOME '.local/share' }
+        Join-Path $data 'powershell/Modules'
+    }
+
+    # The lines of CHANGELOG.md under this version's heading ("## [0.4.0] - date"), up to the next heading of its level.
+    function Get-ReleaseNotes {
+        $lines = Get-Content (Join-Path $PSScriptRoot 'CHANGELOG.md')
+        $start = [array]::FindIndex($lines, [Predicate[string]] { param($l) $l -match "^## \[$([regex]::Escape($version))\]" })
+        if ($start -lt 0) { throw "CHANGELOG.md has no section for $version (a '## [$version] - date' heading)." }
+        $end = [array]::FindIndex($lines, $start + 1, [Predicate[string]] { param($l) $l -match '^## ' })
+        if ($end -lt 0) { $end = $lines.Count }
+        ($lines[($start + 1)..($end - 1)] -join "`n").Trim()
+    }
+
+    # This build as Install-Module lays a module out: <Modules>/SemanticCore.PS/<version>/, replacing an earlier
+    # copy of this version, without debug symbols, with the licence and this version's release notes.
+    function Copy-ModuleTo([string] $Modules) {
+        $folder = Join-Path $Modules "SemanticCore.PS/$version"
+        Remove-Item $folder -Recurse -Force -ErrorAction Ignore
+        New-Item -ItemType Directory $folder -Force | Out-Null
+        Copy-Item (Join-Path $module '*') $folder -Recurse
+        Get-ChildItem $folder -Recurse -Filter *.pdb | Remove-Item
+        Copy-Item LICENSE $folder
+        # A single-quoted here-string keeps the notes' '$' and quotes as they are; the manifest stays a data file.
+        $manifestPath = Join-Path $folder 'SemanticCore.PS.psd1'
+        $text = Get-Content -Raw $manifestPath
+        $psData = $text.IndexOf("`n", $text.IndexOf('PSData = @{')) + 1
+        Set-Content $manifestPath $text.Insert($psData, "            ReleaseNotes = @'`n$(Get-ReleaseNotes)`n'@`n") -NoNewline
+        $folder
     }
 
     foreach ($step in $Task) {
@@ -80,11 +151,8 @@ try {
             'Package' {
                 Invoke-Build
                 $packages = Join-Path $PSScriptRoot 'out/package'
-                $folder = Join-Path $packages "SemanticCore.PS/$version"
                 Remove-Item $packages -Recurse -Force -ErrorAction Ignore
-                New-Item -ItemType Directory $folder | Out-Null
-                Copy-Item (Join-Path $module '*') $folder -Recurse
-                Copy-Item LICENSE $folder
+                $folder = Copy-ModuleTo $packages
                 $cmdlets = $manifest.CmdletsToExport
                 $tags = @('PSModule', 'PSIncludes_Cmdlet') + $manifest.PrivateData.PSData.Tags +
                     ($cmdlets | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" })
@@ -97,12 +165,34 @@ try {
                     projectUrl  = $manifest.PrivateData.PSData.ProjectUri
                     tags        = $tags -join ' '
                     moduleDir   = $folder
+                    readme      = Join-Path $PSScriptRoot 'README.md'
                 }
                 $nuspecProperties = ($properties.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value -replace ';', '%3B')" }) -join ';'
                 Invoke-Native 'Package' {
                     dotnet pack build/SemanticCore.PS.Package.csproj -c $Configuration -o $packages "-p:NuspecProperties=`"$nuspecProperties`""
                 }
                 [pscustomobject]@{ Folder = $folder; Package = (Get-ChildItem $packages -Filter *.nupkg).FullName }
+            }
+            'Install' {
+                Invoke-Build
+                $modules = Get-ModulesFolder
+                $folder = Copy-ModuleTo $modules
+                Write-Host "SemanticCore.PS $version installed in $folder"
+                $onPath = $env:PSModulePath -split [IO.Path]::PathSeparator | Where-Object { $_.TrimEnd('/', '\') -eq $modules.TrimEnd('/', '\') }
+                if (-not $onPath) { Write-Warning "$modules is not on `$env:PSModulePath: add it there for Import-Module SemanticCore.PS to find the module by name." }
+            }
+            'Uninstall' {
+                $modules = Get-ModulesFolder
+                $folder = Join-Path $modules "SemanticCore.PS/$version"
+                if (-not (Test-Path $folder)) {
+                    Write-Warning "SemanticCore.PS $version is not installed in $modules."
+                    continue
+                }
+                Remove-Item $folder -Recurse -Force
+                # The module's own folder goes too once no other version is left in it.
+                $parent = Split-Path $folder
+                if (-not (Get-ChildItem $parent -Force)) { Remove-Item $parent }
+                Write-Host "SemanticCore.PS $version removed from $modules"
             }
         }
     }

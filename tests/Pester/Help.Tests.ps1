@@ -1,7 +1,7 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 
 BeforeDiscovery {
-    Import-Module (Join-Path $PSScriptRoot '../../out/SemanticCore.PS') -Force -ErrorAction Stop
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $cmdlets = (Get-Module SemanticCore.PS).ExportedCmdlets.Keys | Sort-Object | ForEach-Object { @{ Name = $_ } }
 }
 

@@ -1,8 +1,10 @@
-# Dot-sourced by every *.Tests.ps1 in its BeforeAll: imports the module built in this repository and
-# offers a small knowledge base in $TestDrive. Pester runs in a fresh process (a loaded module assembly
-# cannot be unloaded): build.ps1 -Task Test starts one.
+# Dot-sourced by every *.Tests.ps1 in its BeforeAll: imports the module and offers a small knowledge base
+# in $TestDrive. The module is the installed one, by name, as runbooks import it; or the build that
+# $env:SEMANTICCORE_TEST_MODULE names (build.ps1 -Task Test gives out/SemanticCore.PS). Pester runs in a
+# fresh process (a loaded module assembly cannot be unloaded): build.ps1 -Task Test starts one.
 
-Import-Module (Join-Path $PSScriptRoot '../../out/SemanticCore.PS') -Force -ErrorAction Stop
+$module = if ($env:SEMANTICCORE_TEST_MODULE) { $env:SEMANTICCORE_TEST_MODULE } else { 'SemanticCore.PS' }
+Import-Module $module -ErrorAction Stop
 
 # Tests own their environment: nothing from the caller's session may leak in.
 foreach ($name in 'SEMANTICCORE_DATABASE', 'SEMANTICCORE_GEMINI_ENDPOINT', 'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GEMINI_BATCH_API_KEY') {
