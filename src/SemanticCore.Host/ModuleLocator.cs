@@ -20,9 +20,18 @@ internal static class ModuleLocator
         return null;
     }
 
+    /// <summary>The current user's module folder as pwsh names it: Documents\PowerShell\Modules, else $XDG_DATA_HOME (or ~/.local/share)/powershell/Modules.</summary>
+    public static string UserModulesFolder()
+    {
+        if (OperatingSystem.IsWindows()) return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.MyDocuments), "PowerShell", "Modules");
+        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        if (string.IsNullOrEmpty(data)) data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(data, "powershell", "Modules");
+    }
+
     /// <summary>
-    /// Puts a folder first in the process's PSModulePath. pwsh keeps it when it adds its own folders at
-    /// startup (the user's module folder goes before it, as for any entry set in the environment).
+    /// Puts a folder first in the process's PSModulePath. pwsh keeps the order of what it finds there when it
+    /// adds its own folders at startup: a folder of its own that is missing goes first, one already listed stays.
     /// </summary>
     public static void PrependToPSModulePath(string folder)
     {

@@ -9,6 +9,8 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        // Listed here, the user's module folder stays after ours: an installed copy never shadows this repository's build.
+        ModuleLocator.PrependToPSModulePath(ModuleLocator.UserModulesFolder());
         ModuleLocator.PrependToPSModulePath(Path.Combine(AppContext.BaseDirectory, "Modules"));
         if (ModuleLocator.FindBuiltModule() is { } module) ModuleLocator.PrependToPSModulePath(Path.GetDirectoryName(module)!);
         return Microsoft.PowerShell.UnmanagedPSEntry.Start(args, args.Length);

@@ -38,7 +38,7 @@ public sealed class InstallTests : IDisposable
     }
 
     [LinuxFact]
-    public void Install_for_the_current_user_goes_where_pwsh_looks_and_Uninstall_removes_it()
+    public void Install_for_the_current_user_goes_where_pwsh_looks_never_shadows_the_host_s_build_and_Uninstall_removes_it()
     {
         var data = dir.Combine("data");
         var modules = Path.Combine(data, "powershell", "Modules");
@@ -51,6 +51,11 @@ public sealed class InstallTests : IDisposable
         Assert.True(File.Exists(Path.Combine(modules, "SemanticCore.PS", Version, "SemanticCore.PS.psd1")));
         Assert.Contains(modules, searched.Stdout.Trim().Split(':'));
         Assert.DoesNotContain("is not on", install.Stdout + install.Stderr);
+
+        // The repository's host, and so its test command, still loads this repository's build by name.
+        var onHost = HostProcess.Run(dir.Path, environment, "-Command", "Import-Module SemanticCore.PS; (Get-Module SemanticCore.PS).ModuleBase");
+        Assert.True(onHost.ExitCode == 0, onHost.Stderr);
+        Assert.Equal(Path.GetDirectoryName(FindBuiltManifest()), onHost.Stdout.Trim());
 
         var uninstall = RunBuild(environment, "-Task", "Uninstall");
 
