@@ -5,8 +5,11 @@
 .DESCRIPTION
     Meant for a scheduler (cron, systemd timer, Task Scheduler):
         pwsh -NoProfile -File nightly.ps1 -Folder /srv/kb -Database /srv/kb/index.db -BackupFolder /backup
-    It writes one summary object and exits with 1 when a health rule fails (0 otherwise), so the
-    scheduler's own alerting works. Keys come from the environment ($env:GEMINI_BATCH_API_KEY).
+    It always writes one summary object, and exits with 1 when the night had a problem (0 otherwise), so
+    the scheduler's own alerting works. A problem is a step that failed (its error is caught, the steps
+    that can still run do) or a health rule that failed; each is in the summary's Problems with its step,
+    name and message, and Problems is empty on a healthy night. Keys come from the environment
+    ($env:GEMINI_BATCH_API_KEY).
 
     The order matters: jobs are synced first, so that chunks put back to Pending (retries) go out with
     tonight's flush, and the flush sends whatever is Pending, however little.
@@ -37,51 +40,88 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Import-Module SemanticCore.PS
+if (-not $Database) { throw 'Give -Database, or set $env:SEMANTICCORE_DATABASE, to the index the nightly job keeps.' }
+# The full path: the summary names the file whatever the scheduler's working folder was.
+$Database = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($Database)
 # A script-scoped copy: assigning to an entry of the caller's table would change the caller's defaults.
 $PSDefaultParameterValues = @{ '*:Database' = $Database }
 $newIndex = -not (Test-Path -LiteralPath $Database)
+$problems = [System.Collections.Generic.List[object]]::new()
+
+function Add-Problem {
+    # One line of the summary's Problems, also shown as a warning: which step, the ErrorId or rule, and what happened.
+    param([string] $Step, [string] $Name, [string] $Message)
+    $problems.Add([pscustomobject]@{ Step = $Step; Name = $Name; Message = $Message })
+    Write-Warning "${Step}: $Message"
+}
+
+function Add-StepFailure {
+    # A step's terminating error, recorded so that the night goes on and the summary is still written.
+    param([string] $Step, [System.Management.Automation.ErrorRecord] $ErrorRecord)
+    Add-Problem $Step $ErrorRecord.FullyQualifiedErrorId.Split(',')[0] $ErrorRecord.Exception.Message
+}
+
+$synced = @()
+$summary = $null
+$submitted = @()
+$held = @()
+$backup = $null
+$month = @()
 
 # 1. Store what finished since last night (a new index has no jobs yet).
-$synced = if ($newIndex) { @() } else { @(Sync-BatchJob -ErrorAction Continue) }
+if (-not $newIndex) {
+    try { $synced = @(Sync-BatchJob -ErrorAction Continue) } catch { Add-StepFailure 'SyncJobs' $_ }
+}
 
 # 2. Make the index match the folder: new and changed files as Pending, vanished ones removed.
-$mirror = Sync-SemanticFolder -Path $Folder -Provider $Provider -ErrorAction Continue -WhatIf:$WhatIfPreference
-$summary = $mirror | Where-Object { $_ -is [psobject] -and $_.PSObject.TypeNames[0] -eq 'SemanticCore.Model.FolderSyncSummary' }
+try {
+    $mirror = Sync-SemanticFolder -Path $Folder -Provider $Provider -ErrorAction Continue -WhatIf:$WhatIfPreference
+    $summary = $mirror | Where-Object { $_ -is [psobject] -and $_.PSObject.TypeNames[0] -eq 'SemanticCore.Model.FolderSyncSummary' }
+} catch { Add-StepFailure 'Mirror' $_ }
 
 if ($WhatIfPreference) {
     return $summary
 }
 
-# 3. Send what is Pending to the batch API at half price, within the project's queue and tonight's budget.
-$submitted = @(Invoke-BatchFlush -Force -MaxCost $MaxCost -WarningVariable held)
+# Without an index (the first night's mirror failed) there is nothing to send, copy or check.
+if (Test-Path -LiteralPath $Database) {
+    # 3. Send what is Pending to the batch API at half price, within the project's queue and tonight's budget.
+    try { $submitted = @(Invoke-BatchFlush -Force -MaxCost $MaxCost -WarningVariable held) } catch { Add-StepFailure 'Flush' $_ }
 
-# 4. A dated copy, taken while nothing else needs to stop.
-$backup = if ($BackupFolder) {
-    Backup-SemanticIndex -Destination (Join-Path $BackupFolder "index-$(Get-Date -Format yyyy-MM-dd).db") -Force
+    # 4. A dated copy, taken while nothing else needs to stop (Backup-SemanticIndex creates a missing folder).
+    if ($BackupFolder) {
+        try {
+            $backup = Backup-SemanticIndex -Destination (Join-Path $BackupFolder "index-$(Get-Date -Format yyyy-MM-dd).db") -Force
+        } catch { Add-StepFailure 'Backup' $_ }
+    }
+
+    # 5. Health: every rule, the failed ones reported.
+    try {
+        foreach ($rule in Test-SemanticIndex -PendingHours $PendingHours | Where-Object { -not $_.Passed }) { Add-Problem 'Health' $rule.Name $rule.Message }
+    } catch { Add-StepFailure 'Health' $_ }
+
+    # 6. What the index cost in the last 30 days, and what the batch price saved.
+    try { $month = @(Get-SemanticSpend -Since (Get-Date).AddDays(-30) | Measure-Object Cost, Savings -Sum) } catch { Add-StepFailure 'Spend' $_ }
 }
-
-# 5. Health: every rule, the failed ones reported.
-$problems = @(Test-SemanticIndex -PendingHours $PendingHours | Where-Object { -not $_.Passed })
-foreach ($problem in $problems) { Write-Warning "$($problem.Name): $($problem.Message)" }
-
-# 6. What the index cost in the last 30 days, and what the batch price saved.
-$month = Get-SemanticSpend -Since (Get-Date).AddDays(-30) | Measure-Object Cost, Savings -Sum
 
 [pscustomobject]@{
     Database      = $Database
     Folder        = $summary.Path
+    IndexCreated  = [bool]$summary.IndexCreated
     Added         = $summary.Added
     Updated       = $summary.Updated
     Removed       = $summary.Removed
     ChunksToEmbed = $summary.ChunksToEmbed
     JobsSynced    = $synced.Count
     JobsSubmitted = $submitted.Count
-    HeldBack      = @($held.Message)
+    # ForEach-Object, not $held.Message: on an empty list that gives one $null, not an empty array.
+    HeldBack      = @($held | ForEach-Object Message)
     Cost30Days    = ($month | Where-Object Property -EQ Cost).Sum
     Saved30Days   = ($month | Where-Object Property -EQ Savings).Sum
     Backup        = $backup.Path
-    Problems      = @($problems.Name)
+    Problems      = @($problems)
     Healthy       = $problems.Count -eq 0
 }
 
-if ($problems.Count -gt 0) { exit 1 }
+# Explicit either way: a caller's $LASTEXITCODE says how tonight went, not how an earlier native command did.
+exit $(if ($problems.Count -gt 0) { 1 } else { 0 })

@@ -81,6 +81,7 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
             }
 
             var settings = IndexSettings.FromRequest(SettingsRequest());
+            AnnounceNewIndex(settings);
             return DocumentImporter.ForecastForNewIndex(file, database, settings, ForecastCap(settings));
         }
         catch (SemanticCoreException ex)

@@ -61,6 +61,7 @@ internal static class Errors
         ["BatchSyncFailed"] = "Run Sync-BatchJob again: results already stored are kept.",
         ["BackupDestinationExists"] = "Give another -Destination, or add -Force to replace an existing file (a device or a pipe is never replaced).",
         ["BackupSameFile"] = "Give -Destination another file.",
+        ["BackupFailed"] = "Give a -Destination in a folder you can create and write to, on a disk with room for the index, then run Backup-SemanticIndex again.",
         ["SearchQueryEmpty"] = "Give a query that has words.",
     };
 

@@ -14,6 +14,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource stopping = new();
     private readonly Dictionary<string, SemanticIndex> openIndexes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> announcedIndexes = new(StringComparer.Ordinal);
     private readonly LatestProgress progress = new();
     private bool parentProgressWritten;
 
@@ -75,17 +76,37 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     /// <exception cref="SemanticCoreException">InvalidPath, NotAFileSystemPath.</exception>
     protected string ResolveDatabasePathPerItem() => ResolveDatabase().Path;
 
-    /// <summary>The index file and where its path came from, for -Verbose.</summary>
+    /// <summary>The index file, where its path came from (for -Verbose), and the path as given (null for the per-user default).</summary>
     /// <exception cref="SemanticCoreException">InvalidPath, NotAFileSystemPath.</exception>
-    private (string Path, string Source) ResolveDatabase()
+    private (string Path, string Source, string? Given) ResolveDatabase()
     {
         // A blank -Database is a mistake (an unset variable, say), never a request for the default index.
-        if (Database is not null) return (ToFileSystemPath(Database, "-Database"), "-Database");
+        if (Database is not null) return (ToFileSystemPath(Database, "-Database"), "-Database", Database);
         var fromEnvironment = Environment.GetEnvironmentVariable(DefaultDatabase.EnvironmentVariable);
         var source = $"$env:{DefaultDatabase.EnvironmentVariable}";
         return string.IsNullOrWhiteSpace(fromEnvironment)
-            ? (DefaultDatabase.Path, "the per-user default")
-            : (ToFileSystemPath(fromEnvironment, source), source);
+            ? (DefaultDatabase.Path, "the per-user default", null)
+            : (ToFileSystemPath(fromEnvironment, source), source, fromEnvironment);
+    }
+
+    /// <summary>
+    /// Says once per index, without -Verbose, that this command created it (under -WhatIf: would create it): a line on
+    /// the information stream, shown like Write-Host and tagged SemanticCore and IndexCreated; and a warning when the path
+    /// was relative, since a command run from the wrong folder creates a new index instead of opening the one meant.
+    /// </summary>
+    protected void AnnounceNewIndex(IndexSettings settings)
+    {
+        var (path, source, given) = Terminating(ResolveDatabase, Database);
+        if (!announcedIndexes.Add(path)) return;
+        var whatIf = WhatIfRequested;
+        WriteInformation(new HostInformationMessage
+        {
+            Message = $"{(whatIf ? "Would create" : "Created")} a new {settings.Provider} index at {path} ({settings.Model}, {settings.Dimensions} dimensions).",
+        }, ["PSHOST", "SemanticCore", "IndexCreated"]);
+        // '~' is the home folder, not the current one.
+        if (given is null || given.StartsWith('~') || SessionState.Path.IsPSAbsolute(given, out _)) return;
+        WriteWarning($"{source} '{given}' is a relative path, so the new index {(whatIf ? "would be" : "is")} in the current folder " +
+            $"'{SessionState.Path.CurrentFileSystemLocation.ProviderPath}'. To use an existing index, give its full path or run the command from its folder.");
     }
 
     /// <summary>
@@ -143,12 +164,13 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     /// </summary>
     protected SemanticIndex OpenIndex(bool createIfMissing, IndexSettingsRequest? settings = null)
     {
-        var (path, source) = Terminating(ResolveDatabase, Database);
+        var (path, source, _) = Terminating(ResolveDatabase, Database);
         if (openIndexes.TryGetValue(path, out var open)) return open;
         try
         {
             var index = WhatIfRequested ? SemanticIndex.OpenForForecast(path) : SemanticIndex.Open(path, createIfMissing, settings);
             WriteVerbose($"Index '{path}' (from {source}){(index.Created ? ", created" : "")}: {index.Settings}.");
+            if (index.Created) AnnounceNewIndex(index.Settings);
             var upgrade = index.Migration.WhatIf
                 ? $"Schema v{index.Migration.FromVersion} to v{index.Migration.ToVersion}, forecast against an upgraded copy in memory (the file is left as it is)"
                 : $"Schema v{index.Migration.ToVersion}";

@@ -92,6 +92,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
             Model = settings.Model,
             WhatIf = whatIf,
             Database = database,
+            IndexCreated = index is null || index.Created,
         });
     }
 
@@ -128,7 +129,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
             WriteResult(new ImportResult
             {
                 Id = document.Id, Path = document.Path, Title = document.Title, Removed = (int)document.Chunks,
-                State = ImportStatus.Removed, WhatIf = whatIf, Database = index.DatabasePath,
+                State = ImportStatus.Removed, WhatIf = whatIf, Database = index.DatabasePath, IndexCreated = index.Created,
             });
         }
     }

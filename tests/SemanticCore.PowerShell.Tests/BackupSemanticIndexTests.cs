@@ -71,5 +71,41 @@ Invariants.AssertHold(path);
         Assert.Empty(Directory.GetFiles(dir.Path, "*.partial"));
     }
 
+    [Theory]
+    [InlineData("./backup/kb.db")]
+    [InlineData("backups/2025/06/kb.db")]
+    public void A_destination_in_folders_that_do_not_exist_yet_creates_them(string destination)
+    {
+        dir.Write("kb/a.md", "# A\n\nSome text.");
+        using var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument kb/a.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+
+        var backup = ps.Run($"Backup-SemanticIndex '{destination}' -Database index.db").AssertNoErrors().Single();
+
+        Assert.Equal(System.IO.Path.GetFullPath(dir.Combine(destination)), backup.Text("Path"));
+        Assert.Equal(1L, backup.Long("Documents"));
+        AssertConsistent(backup.Text("Path"));
+    }
+
+    [Fact]
+    public void A_destination_below_a_file_is_one_clear_error_naming_the_file_and_the_pipeline_goes_on()
+    {
+        dir.Write("kb/a.md", "# A\n\nSome text.");
+        var file = dir.Write("notes.txt", "not a folder");
+        using var ps = module.NewSession(dir.Path);
+        ps.Run("Import-SemanticDocument kb/a.md -Database index.db -Provider Local -Mode Async").AssertNoErrors();
+
+        var run = ps.Run("Backup-SemanticIndex notes.txt/backup/kb.db -Database index.db; 'next'");
+
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("BackupFailed", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal(System.Management.Automation.ErrorCategory.WriteError, error.CategoryInfo.Category);
+        Assert.Equal($"Could not back up to '{dir.Combine("notes.txt", "backup", "kb.db")}': '{file}' is a file, not a folder.", error.Exception.Message);
+        Assert.DoesNotContain("SQLite", error.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.False(string.IsNullOrEmpty(error.ErrorDetails?.RecommendedAction));
+        Assert.Equal("next", Assert.Single(run.Output).ToString());
+        Assert.Equal("not a folder", File.ReadAllText(file));
+    }
+
     public void Dispose() => dir.Dispose();
 }

@@ -98,7 +98,8 @@ public sealed class BatchKeyTests(ModuleFixture module) : IDisposable
         var runs = new List<PsResult>();
         PsResult Run(string script) { var r = ps.Run(Noisy + script, keys); runs.Add(r); return r; }
 
-        Run("Import-SemanticDocument -Path kb/*.md -Database index.db -Mode Async -Verbose -Debug").AssertNoErrors();
+        // -Debug makes a warning ask to continue; the new index's warning (a relative -Database) is shown instead.
+        Run("Import-SemanticDocument -Path kb/*.md -Database index.db -Mode Async -Verbose -Debug -WarningAction Continue").AssertNoErrors();
 
         // An invalid batch key: the flush reports it per job and releases the chunks.
         var rejectedFlush = Run("Invoke-BatchFlush -Database index.db -BatchApiKey $BadKey -Verbose -Debug");

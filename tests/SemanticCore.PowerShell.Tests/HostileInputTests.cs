@@ -415,11 +415,16 @@ public sealed class HostileInputTests(ModuleFixture module)
                 Assert.True(IsFifo(dir.Combine("pipe.db")));
                 Assert.Equal(dir.Combine("copy.db"), run.Single().Text("Path"));
             }, UnixOnly: true),
-        new("a Backup-SemanticIndex -Destination in a folder that doesn't exist",
-            "Backup-SemanticIndex nodir/copy.db -Database index.db; Backup-SemanticIndex copy.db -Database index.db", ["BackupFailed"], null,
+        new("a Backup-SemanticIndex -Destination below a file",
+            "Backup-SemanticIndex afile/nodir/copy.db -Database index.db; Backup-SemanticIndex copy.db -Database index.db", ["BackupFailed"],
+            dir =>
+            {
+                dir.Write("afile", "a file, not a folder");
+                return [];
+            },
             (run, dir) =>
             {
-                Assert.False(Directory.Exists(dir.Combine("nodir")));
+                Assert.Equal("a file, not a folder", System.IO.File.ReadAllText(dir.Combine("afile")));
                 Assert.Equal(dir.Combine("copy.db"), run.Single().Text("Path"));
             }),
         new("an index whose recorded dimensions were edited to -5", "Search-SemanticIndex rotating -Database tampered.db -Mode Semantic", ["IndexCorrupt"],

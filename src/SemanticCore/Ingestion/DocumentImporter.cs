@@ -245,6 +245,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         {
             Id = 0, Path = path, Title = chunked.Title, Chunks = chunked.Chunks.Count, Pending = chunked.Chunks.Count - embedded, Added = chunked.Chunks.Count,
             Embedded = embedded, EstimatedTokens = Tokens(chunked.Chunks), State = ImportStatus.Added, WhatIf = true, Database = databasePath,
+            IndexCreated = true,
         };
     }
 
@@ -376,6 +377,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             EstimatedTokens = estimatedTokens,
             State = status,
             Database = index.DatabasePath,
+            IndexCreated = index.Created,
         };
     }
 

@@ -117,4 +117,6 @@ public sealed class FolderSyncSummary
     public required string Model { get; init; }
     public bool WhatIf { get; init; }
     public required string Database { get; init; }
+    /// <summary>True when this sync created the index (under -WhatIf: would create it).</summary>
+    public bool IndexCreated { get; init; }
 }

@@ -32,6 +32,8 @@ public sealed class ImportResult
     /// <summary>True for a forecast (-WhatIf): what the import would do; nothing was written.</summary>
     public bool WhatIf { get; init; }
     public required string Database { get; init; }
+    /// <summary>True when the command that imported the file created the index (under -WhatIf: would create it).</summary>
+    public bool IndexCreated { get; init; }
 
     internal ImportStatus State { get; init; }
 

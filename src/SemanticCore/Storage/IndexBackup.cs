@@ -10,6 +10,7 @@ public static class IndexBackup
     /// <summary>
     /// Copies the index to <paramref name="destination"/>: every page as of one moment (the backup reads in one
     /// transaction), written to a temporary file beside the destination and moved into place only when whole.
+    /// The destination's missing folders are created, as backup tools do, so a first night's backup folder may not exist yet.
     /// </summary>
     /// <exception cref="SemanticCoreException">BackupDestinationExists (without <paramref name="overwrite"/>), BackupSameFile, BackupFailed.</exception>
     public static BackupResult Create(SemanticIndex index, string destination, bool overwrite)
@@ -33,7 +34,9 @@ public static class IndexBackup
         }
 
         var clock = Stopwatch.StartNew();
-        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.partial");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(destination))!;
+        CreateFolder(folder, destination);
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.partial");
         try
         {
             (long Documents, long Chunks, long Vectors, long Version) counts;
@@ -61,14 +64,46 @@ public static class IndexBackup
                 CreatedAt = DateTime.UtcNow,
             };
         }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteFailures.CantOpen)
+        {
+            // SQLite's own text ("unable to open database file") names neither the file nor the cause.
+            throw new SemanticCoreException("BackupFailed", FailureKind.WriteError,
+                $"Could not back up '{index.DatabasePath}' to '{destination}': no file can be created in '{folder}'.", ex);
+        }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
             throw new SemanticCoreException("BackupFailed", FailureKind.WriteError, $"Could not back up '{index.DatabasePath}' to '{destination}': {ex.Message}", ex);
         }
         finally
         {
-            // Not there when the copy could not even be created (its folder is missing).
+            // Not there when the copy could not even be created (its folder is not writable).
             if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Creates the backup's folder and any missing folder above it.</summary>
+    /// <exception cref="SemanticCoreException">BackupFailed: a file stands where a folder must be, or the folder can't be created.</exception>
+    private static void CreateFolder(string folder, string destination)
+    {
+        if (Directory.Exists(folder)) return;
+        for (var above = folder; above is not null; above = Path.GetDirectoryName(above))
+        {
+            if (File.Exists(above))
+            {
+                throw new SemanticCoreException("BackupFailed", FailureKind.WriteError,
+                    $"Could not back up to '{destination}': '{above}' is a file, not a folder.");
+            }
+
+            if (Directory.Exists(above)) break;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SemanticCoreException("BackupFailed", FailureKind.WriteError, $"Could not create the folder '{folder}' for the backup: {ex.Message}", ex);
         }
     }
 }

@@ -9,7 +9,10 @@ namespace SemanticCore.Storage;
 /// </summary>
 public static class SqliteFailures
 {
-    private const int Busy = 5, Locked = 6, ReadOnly = 8, Corrupt = 11, Full = 13, CantOpen = 14, NotADatabase = 26, Permission = 3;
+    private const int Busy = 5, Locked = 6, ReadOnly = 8, Corrupt = 11, Full = 13, NotADatabase = 26, Permission = 3;
+
+    /// <summary>SQLITE_CANTOPEN: a file could not be created or opened.</summary>
+    internal const int CantOpen = 14;
 
     /// <param name="fallbackId">The ErrorId of any other failure (what the caller was doing: DatabaseWriteFailed, IndexReadFailed...).</param>
     public static SemanticCoreException Map(DbException exception, string databasePath, string fallbackId, FailureKind fallbackKind = FailureKind.ResourceUnavailable)

@@ -12,12 +12,14 @@ public sealed record PsResult(
     IReadOnlyList<string> Warnings,
     IReadOnlyList<string> Debug,
     IReadOnlyList<ProgressRecord> Progress,
+    IReadOnlyList<InformationRecord> Information,
     ErrorRecord? Terminating)
 {
     /// <summary>Everything the run printed or raised, as text: for asserting that a secret appears nowhere.</summary>
     public string AllText => string.Join("\n", Output.Select(o => o?.ToString())
         .Concat(Errors.Select(e => e.ToString() + " " + e.Exception))
         .Concat(Verbose).Concat(Warnings).Concat(Debug)
+        .Concat(Information.Select(i => i.MessageData?.ToString()))
         .Concat(Progress.Select(p => $"{p.Activity} {p.StatusDescription} {p.CurrentOperation}"))
         .Append(Terminating is null ? "" : Terminating + " " + Terminating.Exception));
 
@@ -69,6 +71,7 @@ public sealed class PsSession : IDisposable
             ps.Streams.Warning.Select(w => w.Message).ToList(),
             ps.Streams.Debug.Select(d => d.Message).ToList(),
             ps.Streams.Progress.ToList(),
+            ps.Streams.Information.ToList(),
             terminating);
     }
 
