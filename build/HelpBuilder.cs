@@ -341,31 +341,138 @@ namespace SemanticCore.Build
         private static XElement Link(string text, string uri) => new XElement(Maml + "navigationLink", new XElement(Maml + "linkText", text), new XElement(Maml + "uri", uri));
     }
 
-    /// <summary>Writes an about topic as the plain text Get-Help shows: headings in capitals, text indented.</summary>
+    /// <summary>Writes an about topic as the plain text Get-Help shows: headings in capitals, text indented and wrapped at 80 columns.</summary>
+    /// <remarks>Get-Help prints a .help.txt as it is, so the text is laid out here: prose and list items wrapped, pipe tables as aligned columns.</remarks>
     public static class AboutTopicWriter
     {
+        public const int Width = 80;
+        private const string Indent = "    ";
+        private const string CodeIndent = "        ";
+
         public static string Write(string topicName, IEnumerable<string> markdown)
         {
             var text = new StringBuilder();
-            text.Append("TOPIC\n    ").Append(topicName).Append('\n');
-            var inFence = false;
-            foreach (var line in markdown)
+            text.Append("TOPIC\n").Append(Indent).Append(topicName).Append('\n');
+            var lines = markdown.ToList();
+            for (var i = 0; i < lines.Count; i++)
             {
+                var line = lines[i];
                 var trimmed = line.Trim();
                 if (trimmed.StartsWith("```", StringComparison.Ordinal))
                 {
-                    inFence = !inFence;
-                    continue;
+                    for (i++; i < lines.Count && !lines[i].Trim().StartsWith("```", StringComparison.Ordinal); i++) text.Append(CodeIndent).Append(lines[i].TrimEnd()).Append('\n');
                 }
-
-                if (inFence) text.Append("        ").Append(line).Append('\n');
                 else if (line.StartsWith("# ", StringComparison.Ordinal)) text.Append('\n').Append(line.Substring(2).Trim().ToUpperInvariant()).Append('\n');
                 else if (line.StartsWith("#", StringComparison.Ordinal)) text.Append('\n').Append("  ").Append(line.TrimStart('#').Trim().ToUpperInvariant()).Append('\n');
                 else if (trimmed.Length == 0) text.Append('\n');
-                else text.Append("    ").Append(Markdown.Inline(line.TrimEnd())).Append('\n');
+                else if (trimmed.StartsWith("|", StringComparison.Ordinal))
+                {
+                    var rows = new List<string>();
+                    for (; i < lines.Count && lines[i].Trim().StartsWith("|", StringComparison.Ordinal); i++) rows.Add(lines[i].Trim());
+                    i--;
+                    AppendTable(text, rows);
+                }
+                else
+                {
+                    // A paragraph or a list item: its lines up to a blank line, a heading, a fence, a table or the next item.
+                    var marker = Regex.Match(trimmed, @"^([-*]|\d+\.) ");
+                    var words = new List<string> { trimmed };
+                    for (; i + 1 < lines.Count && ContinuesParagraph(lines[i + 1]); i++) words.Add(lines[i + 1].Trim());
+                    var hanging = Indent + new string(' ', marker.Success ? marker.Length : 0);
+                    AppendWrapped(text, Markdown.Inline(string.Join(" ", words)), Indent, hanging);
+                }
             }
 
             return Regex.Replace(text.ToString(), "\n{3,}", "\n\n");
+        }
+
+        private static bool ContinuesParagraph(string line)
+        {
+            var trimmed = line.Trim();
+            return trimmed.Length > 0 && !line.StartsWith("#", StringComparison.Ordinal) && !trimmed.StartsWith("```", StringComparison.Ordinal)
+                && !trimmed.StartsWith("|", StringComparison.Ordinal) && !Regex.IsMatch(trimmed, @"^([-*]|\d+\.) ");
+        }
+
+        /// <summary>The text's words on lines of at most 80 columns: the first line after <paramref name="first"/>, the others after <paramref name="rest"/>.</summary>
+        private static void AppendWrapped(StringBuilder text, string paragraph, string first, string rest)
+        {
+            var lines = Wrap(paragraph, Width - rest.Length);
+            for (var i = 0; i < lines.Count; i++) text.Append(i == 0 ? first : rest).Append(lines[i]).Append('\n');
+        }
+
+        /// <summary>
+        /// A Markdown pipe table as aligned columns, its last column wrapped between words; a table whose other columns leave
+        /// the last fewer than 20 columns is written a row at a time instead, each cell under the row's first cell with its header.
+        /// </summary>
+        private static void AppendTable(StringBuilder text, List<string> rows)
+        {
+            var cells = rows.Select(r => r.Trim('|').Split('|').Select(c => Markdown.Inline(c.Trim())).ToList())
+                .Where(r => !r.All(c => Regex.IsMatch(c, "^:?-+:?$"))).ToList();
+            var columns = cells.Max(r => r.Count);
+            foreach (var row in cells) while (row.Count < columns) row.Add("");
+            var widths = Enumerable.Range(0, columns).Select(c => cells.Max(r => r[c].Length)).ToArray();
+            var last = Width - Indent.Length - widths.Take(columns - 1).Sum(w => w + 2);
+            if (last < 20)
+            {
+                AppendRecords(text, cells);
+                return;
+            }
+
+            widths[columns - 1] = Math.Min(widths[columns - 1], last);
+            for (var r = 0; r < cells.Count; r++)
+            {
+                var wrapped = Wrap(cells[r][columns - 1], widths[columns - 1]);
+                for (var line = 0; line < wrapped.Count; line++)
+                {
+                    var parts = cells[r].Take(columns - 1).Select((cell, c) => (line == 0 ? cell : "").PadRight(widths[c])).Concat(new[] { wrapped[line] });
+                    text.Append((Indent + string.Join("  ", parts)).TrimEnd()).Append('\n');
+                }
+
+                if (r == 0) text.Append(Indent).Append(string.Join("  ", widths.Select(w => new string('-', w)))).Append('\n');
+            }
+        }
+
+        /// <summary>Each row of a wide table as its first cell, then its other cells under it, each after its column's header.</summary>
+        private static void AppendRecords(StringBuilder text, List<List<string>> cells)
+        {
+            var headers = cells[0];
+            var label = headers.Skip(1).Max(h => h.Length) + 2;
+            var first = Indent + Indent;
+            var rest = first + new string(' ', label);
+            foreach (var row in cells.Skip(1))
+            {
+                text.Append('\n');
+                AppendWrapped(text, row[0], Indent, Indent + "  ");
+                for (var c = 1; c < row.Count; c++)
+                {
+                    if (row[c].Length > 0) AppendWrapped(text, row[c], first + headers[c].PadRight(label), rest);
+                }
+            }
+
+            text.Append('\n');
+        }
+
+        /// <summary>The text on lines of at most <paramref name="width"/> characters, broken between words (a longer word is split).</summary>
+        private static List<string> Wrap(string text, int width)
+        {
+            var lines = new List<string>();
+            var line = "";
+            foreach (var word in text.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (line.Length > 0 && line.Length + 1 + word.Length <= width)
+                {
+                    line += " " + word;
+                    continue;
+                }
+
+                if (line.Length > 0) lines.Add(line);
+                var rest = word;
+                for (; rest.Length > width; rest = rest.Substring(width)) lines.Add(rest.Substring(0, width));
+                line = rest;
+            }
+
+            if (line.Length > 0 || lines.Count == 0) lines.Add(line);
+            return lines;
         }
 
         /// <summary>The lines after the topic's title lines ("# Module" and "## about_Name").</summary>

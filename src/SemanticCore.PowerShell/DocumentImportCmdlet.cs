@@ -141,7 +141,7 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
     protected void WarnAboutHeldChunks()
     {
         if (cap is not { HeldChunks: > 0 } held) return;
-        var cost = held.HeldCost is { } known ? string.Create(CultureInfo.InvariantCulture, $"about ${known:N4}") : "an unknown cost (the model has no known price)";
+        var cost = held.HeldCost is { } known ? "about " + Money.Format(known) : "an unknown cost (the model has no known price)";
         WriteWarning(string.Create(CultureInfo.InvariantCulture,
             $"-MaxCost {held.MaxCost}: {held.HeldChunks} chunk(s) of {held.HeldTokens} estimated tokens ({cost} interactively) " +
             $"{(WhatIfRequested ? "would not be embedded now and would stay" : "were not embedded now and stay")} Pending for a batch job (Invoke-BatchFlush)."));

@@ -60,7 +60,7 @@ public sealed class InvokeBatchFlushCommand : WaitingBatchCmdlet
         var rounds = Wait && estimate.Rounds > 1 ? string.Create(CultureInfo.InvariantCulture, $" over {estimate.Rounds} rounds") : "";
         var held = estimate.HeldChunks > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {estimate.HeldChunks:N0} chunk(s) stay Pending") : "";
         var action = estimate.Chunks == 0 && estimate.Note is { } why ? why : string.Create(CultureInfo.InvariantCulture,
-            $"Submit {estimate.Chunks:N0} chunk(s) in {estimate.Jobs} batch job(s){rounds}, about {estimate.EstimatedTokens:N0} tokens: {Money(estimate.BatchCost)} at the batch price instead of {Money(estimate.InteractiveCost)} interactively{held}");
+            $"Submit {estimate.Chunks:N0} chunk(s) in {estimate.Jobs} batch job(s){rounds}, about {estimate.EstimatedTokens:N0} tokens: {Money.FormatOrUnknown(estimate.BatchCost)} at the batch price instead of {Money.FormatOrUnknown(estimate.InteractiveCost)} interactively{held}");
         if (!ShouldProcess($"{action} (index '{index.DatabasePath}').", $"{action}?", "Invoke-BatchFlush", out var reason))
         {
             if (reason == ShouldProcessReason.WhatIf) WriteObject(estimate);
@@ -80,6 +80,4 @@ public sealed class InvokeBatchFlushCommand : WaitingBatchCmdlet
             WriteObject(job);
         }
     }
-
-    private static string Money(decimal? amount) => amount is { } value ? value.ToString("$0.0000", CultureInfo.InvariantCulture) : "(price unknown)";
 }

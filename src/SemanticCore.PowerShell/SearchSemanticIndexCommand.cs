@@ -93,7 +93,15 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
         }
 
         Report(outcome.Statistics, index.Settings);
-        WriteObject(outcome.Hits, enumerateCollection: true);
+        foreach (var hit in outcome.Hits) WriteObject(ForModeView(hit));
+    }
+
+    /// <summary>The hit with a type name for this mode ("SemanticCore.Model.SearchHit#Hybrid"), whose default view names what Score holds.</summary>
+    private PSObject ForModeView(SearchHit hit)
+    {
+        var wrapped = PSObject.AsPSObject(hit);
+        wrapped.TypeNames.Insert(0, $"{typeof(SearchHit).FullName}#{Mode}");
+        return wrapped;
     }
 
     private IEmbeddingProvider Embedder(IndexSettings settings)

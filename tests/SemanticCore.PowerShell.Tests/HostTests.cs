@@ -43,8 +43,8 @@ public sealed class HostTests : IDisposable
 
         Assert.True(exitCode == 0, stderr);
         Assert.Matches(@"Status\s+Chunks\s+Pending\s+Added\s+Removed\s+Path", stdout);
-        Assert.Matches(@"Id\s+Status\s+Type\s+Retries\s+Document", stdout);
-        Assert.Contains("Code:python", stdout);
+        Assert.Matches(@"Id\s+Status\s+Type\s+Document\s+Preview / Error", stdout);
+        Assert.Matches(@"\spython\s+a\.md#\d\s", stdout);
     }
 
     public void Dispose() => dir.Dispose();

@@ -234,9 +234,9 @@ public sealed partial class SpendTests(ModuleFixture module) : IDisposable
 
         var lines = ps.Run("Get-SemanticSpend -Database index.db | Out-String -Width 80 -Stream").AssertNoErrors().Output.Select(o => o.ToString()).ToList();
         Assert.All(lines, l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
-        Assert.Matches(@"Date\s+Kind\s+Calls\s+Tokens\s+Cost \$\s+Interactive \$\s+Savings \$", lines.First(l => l.Contains("Kind")));
-        Assert.Contains(lines, l => Regex.IsMatch(l, @"^2026-03-02 Interactive\s+1\s+123,456,789\s+18\.5185\s+18\.5185\s+0\.0000$"));
-        Assert.Contains(lines, l => Regex.IsMatch(l, @"^2026-03-03 Query\s+1\s+7\s+0\.0000\s+0\.0000\s+0\.0000$"));
+        Assert.Matches(@"Date\s+Kind\s+Calls\s+Tokens\s+Cost\s+Interactive\s+Savings$", lines.First(l => l.Contains("Kind")));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^2026-03-02 Interactive\s+1\s+123,456,789\s+\$18\.5185\s+\$18\.5185\s+\$0\.0000$"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^2026-03-03 Query\s+1\s+7\s+\$0\.0000011\s+\$0\.0000011\s+\$0\.0000$"));
     }
 
     public void Dispose() => dir.Dispose();
