@@ -116,8 +116,9 @@ if (Test-Path -LiteralPath $Database) {
     JobsSubmitted = $submitted.Count
     # ForEach-Object, not $held.Message: on an empty list that gives one $null, not an empty array.
     HeldBack      = @($held | ForEach-Object Message)
-    Cost30Days    = ($month | Where-Object Property -EQ Cost).Sum
-    Saved30Days   = ($month | Where-Object Property -EQ Savings).Sum
+    # US dollars; 0 before anything was billed (Measure-Object sums nothing to an empty value).
+    Cost30Days    = [decimal]($month | Where-Object Property -EQ Cost).Sum
+    Saved30Days   = [decimal]($month | Where-Object Property -EQ Savings).Sum
     Backup        = $backup.Path
     Problems      = @($problems)
     Healthy       = $problems.Count -eq 0
