@@ -362,9 +362,18 @@ namespace SemanticCore.Build
                 {
                     for (i++; i < lines.Count && !lines[i].Trim().StartsWith("```", StringComparison.Ordinal); i++) text.Append(CodeIndent).Append(lines[i].TrimEnd()).Append('\n');
                 }
-                else if (line.StartsWith("# ", StringComparison.Ordinal)) text.Append('\n').Append(line.Substring(2).Trim().ToUpperInvariant()).Append('\n');
-                else if (line.StartsWith("#", StringComparison.Ordinal)) text.Append('\n').Append("  ").Append(line.TrimStart('#').Trim().ToUpperInvariant()).Append('\n');
-                else if (trimmed.Length == 0) text.Append('\n');
+                else if (line.StartsWith("# ", StringComparison.Ordinal))
+                {
+                    text.Append('\n').Append(line.Substring(2).Trim().ToUpperInvariant()).Append('\n');
+                }
+                else if (line.StartsWith("#", StringComparison.Ordinal))
+                {
+                    text.Append('\n').Append("  ").Append(line.TrimStart('#').Trim().ToUpperInvariant()).Append('\n');
+                }
+                else if (trimmed.Length == 0)
+                {
+                    text.Append('\n');
+                }
                 else if (trimmed.StartsWith("|", StringComparison.Ordinal))
                 {
                     var rows = new List<string>();

@@ -128,8 +128,14 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
 
             WriteResult(new ImportResult
             {
-                Id = document.Id, Path = document.Path, Title = document.Title, Removed = (int)document.Chunks,
-                State = ImportStatus.Removed, WhatIf = whatIf, Database = index.DatabasePath, IndexCreated = index.Created,
+                Id = document.Id,
+                Path = document.Path,
+                Title = document.Title,
+                Removed = (int)document.Chunks,
+                State = ImportStatus.Removed,
+                WhatIf = whatIf,
+                Database = index.DatabasePath,
+                IndexCreated = index.Created,
             });
         }
     }

@@ -41,7 +41,7 @@ public sealed class BackupSemanticIndexTests(ModuleFixture module) : IDisposable
         foreach (var (path, chunks) in copies)
         {
             AssertConsistent(path);
-Invariants.AssertHold(path);
+            Invariants.AssertHold(path);
             Assert.Equal(chunks, Db.Scalar<long>(path, "SELECT COUNT(*) FROM chunks"));
             Assert.False(File.Exists(path + "-wal") && new FileInfo(path + "-wal").Length > 0);
             Assert.Equal("Pending", ps.Run($"Get-ChunkStatus -Database '{path}' -Summary").AssertNoErrors().Output[0].Text("Status"));

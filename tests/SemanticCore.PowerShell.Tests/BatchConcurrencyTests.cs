@@ -1,6 +1,6 @@
 using FakeGemini;
-using Xunit.Abstractions;
 using SemanticCore.PowerShell.Tests.Infrastructure;
+using Xunit.Abstractions;
 using static SemanticCore.PowerShell.Tests.BatchTestSupport;
 
 namespace SemanticCore.PowerShell.Tests;

@@ -1,9 +1,9 @@
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using System.Text;
 using FakeGemini;
-using Xunit.Abstractions;
-using System.Management.Automation.Runspaces;
 using SemanticCore.PowerShell.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace SemanticCore.PowerShell.Tests;
 

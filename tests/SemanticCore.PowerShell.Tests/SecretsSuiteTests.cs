@@ -4,8 +4,8 @@ using System.Management.Automation.Language;
 using System.Management.Automation.Runspaces;
 using System.Security.Cryptography;
 using FakeGemini;
-using Xunit.Abstractions;
 using SemanticCore.PowerShell.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace SemanticCore.PowerShell.Tests;
 
@@ -391,8 +391,10 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             using var ps = new NoisySession(module, dir.Path, this);
             var vars = new Dictionary<string, object?>
             {
-                ["KeyDefault"] = null, ["KeyBatch"] = null,
-                ["PlainKey"] = plain, ["EmptyKey"] = new System.Security.SecureString(),
+                ["KeyDefault"] = null,
+                ["KeyBatch"] = null,
+                ["PlainKey"] = plain,
+                ["EmptyKey"] = new System.Security.SecureString(),
                 ["KeyJson"] = $"{{\"key\": \"{plain}\", \"gemini\": {{\"key\": \"{plain}\"}}}}",
             };
 

@@ -135,8 +135,14 @@ internal sealed class KeyOrderedLines : IDisposable
 
             return Current = new BatchOutputLine
             {
-                LineNumber = lineNumber, IsMalformed = malformed, Key = key, ErrorStatus = status, ErrorMessage = message,
-                ErrorCode = code == int.MinValue ? null : code, TokenCount = tokens == long.MinValue ? null : tokens, Values = values,
+                LineNumber = lineNumber,
+                IsMalformed = malformed,
+                Key = key,
+                ErrorStatus = status,
+                ErrorMessage = message,
+                ErrorCode = code == int.MinValue ? null : code,
+                TokenCount = tokens == long.MinValue ? null : tokens,
+                Values = values,
             };
         }
 

@@ -219,8 +219,12 @@ public static class BatchOutputReader
                 errorStatus ??= errorCodeRaw is { } g and >= 1 and <= 16 ? GrpcStatus.NameFromGrpcCode(g) : code is { } h ? GrpcStatus.NameFromHttpCode(h) : null;
                 return new BatchOutputLine
                 {
-                    LineNumber = lineNumber, Key = key, ErrorCode = code, ErrorStatus = errorStatus,
-                    ErrorMessage = errorMessage ?? "The request failed without a message.", TokenCount = tokenCount,
+                    LineNumber = lineNumber,
+                    Key = key,
+                    ErrorCode = code,
+                    ErrorStatus = errorStatus,
+                    ErrorMessage = errorMessage ?? "The request failed without a message.",
+                    TokenCount = tokenCount,
                 };
             }
 

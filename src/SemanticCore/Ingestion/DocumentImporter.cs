@@ -243,16 +243,32 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         var embedded = cap is null ? 0 : Embedded(chunked.Chunks, WithinCap(chunked.Chunks, settings, cap));
         return new ImportResult
         {
-            Id = 0, Path = path, Title = chunked.Title, Chunks = chunked.Chunks.Count, Pending = chunked.Chunks.Count - embedded, Added = chunked.Chunks.Count,
-            Embedded = embedded, EstimatedTokens = Tokens(chunked.Chunks), State = ImportStatus.Added, WhatIf = true, Database = databasePath,
+            Id = 0,
+            Path = path,
+            Title = chunked.Title,
+            Chunks = chunked.Chunks.Count,
+            Pending = chunked.Chunks.Count - embedded,
+            Added = chunked.Chunks.Count,
+            Embedded = embedded,
+            EstimatedTokens = Tokens(chunked.Chunks),
+            State = ImportStatus.Added,
+            WhatIf = true,
+            Database = databasePath,
             IndexCreated = true,
         };
     }
 
     private static ImportResult Forecast(ImportResult unchanged) => new()
     {
-        Id = unchanged.Id, Path = unchanged.Path, Title = unchanged.Title, Chunks = unchanged.Chunks, Pending = unchanged.Pending,
-        Kept = unchanged.Kept, State = ImportStatus.Unchanged, WhatIf = true, Database = unchanged.Database,
+        Id = unchanged.Id,
+        Path = unchanged.Path,
+        Title = unchanged.Title,
+        Chunks = unchanged.Chunks,
+        Pending = unchanged.Pending,
+        Kept = unchanged.Kept,
+        State = ImportStatus.Unchanged,
+        WhatIf = true,
+        Database = unchanged.Database,
     };
 
     private int CountPending(List<long> chunkIds) => chunkIds.Count == 0 ? 0 : Convert.ToInt32(Sql.Scalar(index.Connection,

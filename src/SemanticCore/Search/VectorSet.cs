@@ -1,9 +1,9 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
-using SQLitePCL;
 using SemanticCore.Embedding;
 using SemanticCore.Model;
 using SemanticCore.Storage;
+using SQLitePCL;
 
 namespace SemanticCore.Search;
 

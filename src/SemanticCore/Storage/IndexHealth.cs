@@ -73,7 +73,12 @@ public static class IndexHealth
 
     private static IndexCheck Result(SemanticIndex index, string name, List<object> items, string message) => new()
     {
-        Name = name, Passed = items.Count == 0, Count = items.Count, Message = message, Items = [.. items], Database = index.DatabasePath,
+        Name = name,
+        Passed = items.Count == 0,
+        Count = items.Count,
+        Message = message,
+        Items = [.. items],
+        Database = index.DatabasePath,
     };
 
     private static List<object> Ids(SqliteConnection connection, string sql, params (string, object?)[] parameters) =>
