@@ -59,6 +59,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
+# -Destination follows the caller's location (and ~), not the repository's, where the tasks run.
+if ($Destination) { $Destination = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Destination) }
 Push-Location $PSScriptRoot
 try {
     $manifest = Import-PowerShellDataFile module/SemanticCore.PS.psd1
@@ -93,7 +95,7 @@ try {
 
     # The modules folder pwsh itself puts on PSModulePath for the scope.
     function Get-ModulesFolder {
-        if ($Destination) { return [IO.Path]::GetFullPath($Destination, (Get-Location).ProviderPath) }
+        if ($Destination) { return $Destination }
         if ($IsWindows) {
             if ($Scope -eq 'AllUsers') { return Join-Path $env:ProgramFiles 'PowerShell/Modules' }
             return Join-Path ([Environment]::GetFolderPath('MyDocuments')) 'PowerShell/Modules'
@@ -117,7 +119,11 @@ try {
     # copy of this version, without debug symbols, with the licence and this version's release notes.
     function Copy-ModuleTo([string] $Modules) {
         $folder = Join-Path $Modules "SemanticCore.PS/$version"
-        Remove-Item $folder -Recurse -Force -ErrorAction Ignore
+        if (Test-Path -LiteralPath $folder) {
+            # A copy loaded in a running pwsh keeps its dll locked (Windows): say so rather than leave half a module.
+            try { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Stop }
+            catch { throw "Could not replace $folder ($($_.Exception.Message)). Close the pwsh sessions that have SemanticCore.PS $version loaded, then run the task again." }
+        }
         New-Item -ItemType Directory $folder -Force | Out-Null
         Copy-Item (Join-Path $module '*') $folder -Recurse
         Get-ChildItem $folder -Recurse -Filter *.pdb | Remove-Item

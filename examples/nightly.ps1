@@ -70,7 +70,9 @@ $month = @()
 
 # 1. Store what finished since last night (a new index has no jobs yet).
 if (-not $newIndex) {
-    try { $synced = @(Sync-BatchJob -ErrorAction Continue) } catch { Add-StepFailure 'SyncJobs' $_ }
+    # A job's failure is that job's: the others are still synced, and the failure is a problem of the night.
+    try { $synced = @(Sync-BatchJob -ErrorAction Continue -ErrorVariable syncErrors) } catch { Add-StepFailure 'SyncJobs' $_ }
+    foreach ($failure in $syncErrors) { Add-StepFailure 'SyncJobs' $failure }
 }
 
 # 2. Make the index match the folder: new and changed files as Pending, vanished ones removed.
@@ -86,7 +88,11 @@ if ($WhatIfPreference) {
 # Without an index (the first night's mirror failed) there is nothing to send, copy or check.
 if (Test-Path -LiteralPath $Database) {
     # 3. Send what is Pending to the batch API at half price, within the project's queue and tonight's budget.
-    try { $submitted = @(Invoke-BatchFlush -Force -MaxCost $MaxCost -WarningVariable held) } catch { Add-StepFailure 'Flush' $_ }
+    # A full batch queue is routine (the chunks wait for the next night, as what -MaxCost holds does): it is held back, not a problem.
+    try { $submitted = @(Invoke-BatchFlush -Force -MaxCost $MaxCost -WarningVariable held -ErrorAction Continue -ErrorVariable flushErrors) } catch { Add-StepFailure 'Flush' $_ }
+    foreach ($failure in $flushErrors) {
+        if ($failure.FullyQualifiedErrorId -like 'BatchQueueFull,*') { $held += [System.Management.Automation.WarningRecord]::new($failure.Exception.Message) } else { Add-StepFailure 'Flush' $failure }
+    }
 
     # 4. A dated copy, taken while nothing else needs to stop (Backup-SemanticIndex creates a missing folder).
     if ($BackupFolder) {

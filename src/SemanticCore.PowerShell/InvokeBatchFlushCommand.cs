@@ -72,12 +72,14 @@ public sealed class InvokeBatchFlushCommand : WaitingBatchCmdlet
             ? manager.DrainAsync(options, new DrainOptions(TimeSpan.FromSeconds(PollInterval), Timeout > 0 ? TimeSpan.FromSeconds(Timeout) : null, MaxRetries), Progress, Cancellation)
             : manager.FlushAsync(options, Progress, Cancellation));
         CompleteProgress();
-        foreach (var error in result.Errors) WriteError(Errors.FromIndex(error, index.DatabasePath, index.DatabasePath));
-        foreach (var note in result.Notes) WriteWarning(note);
+        // Jobs and notes first: with -ErrorAction Stop the first error ends the command, and the jobs sent must not go unsaid.
         foreach (var job in result.Jobs)
         {
             WriteVerbose($"Batch job {job.Id}: {job.Requests:N0} chunks, remote {job.RemoteName}.");
             WriteObject(job);
         }
+
+        foreach (var note in result.Notes) WriteWarning(note);
+        foreach (var error in result.Errors) WriteError(Errors.FromIndex(error, index.DatabasePath, index.DatabasePath));
     }
 }

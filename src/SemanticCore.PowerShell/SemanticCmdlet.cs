@@ -172,7 +172,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
             WriteVerbose($"Index '{path}' (from {source}){(index.Created ? ", created" : "")}: {index.Settings}.");
             if (index.Created) AnnounceNewIndex(index.Settings);
             var upgrade = index.Migration.WhatIf
-                ? $"Schema v{index.Migration.FromVersion} to v{index.Migration.ToVersion}, forecast against an upgraded copy in memory (the file is left as it is)"
+                ? $"Schema v{index.Migration.FromVersion} to v{index.Migration.ToVersion}, forecast against an upgraded temporary copy (the file is left as it is)"
                 : $"Schema v{index.Migration.ToVersion}";
             foreach (var step in index.Migration.Steps) WriteVerbose($"{upgrade}: {step}");
             openIndexes[path] = index;

@@ -120,7 +120,7 @@ public sealed class BatchQueueLimitTests(ModuleFixture module, ITestOutputHelper
             Assert.NotNull(e.ErrorDetails?.RecommendedAction);
         });
         Assert.Equal(gemini.Server.QueueFullRefusals, result.Errors.Count);
-        Assert.InRange(gemini.Server.QueueFullRefusals, 1, 6);
+        Assert.InRange(gemini.Server.QueueFullRefusals, 1, 6); // a few, not one per halving
         AssertEveryChunkEmbeddedOnce(gemini.Server);
         // Refused jobs were never created, and their uploads are gone too.
         Assert.Empty(gemini.Server.Files);
@@ -295,5 +295,25 @@ public sealed class BatchQueueLimitTests(ModuleFixture module, ITestOutputHelper
         Assert.Equal(gemini.Server.Batches.Count, result.Output.Count);
         Assert.All(result.Output, j => Assert.Equal("Running", j.Text("Status")));
         Assert.Contains("stay Pending", Assert.Single(result.Warnings), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_drain_whose_jobs_cannot_be_synced_ends_with_their_error_instead_of_waiting_for_ever()
+    {
+        await using var gemini = await GeminiFake.StartAsync();
+        gemini.Server.AutoComplete = false;
+        using var ps = module.NewSession(dir.Path);
+        var keys = GeminiFake.KeyVariables();
+        ImportPending(ps, documents: 6);
+        ps.Run("Invoke-BatchFlush -Database index.db -QueueTokenLimit 2000 -BatchApiKey $BatchKey", keys).AssertNoErrors();
+        gemini.Server.ValidKeys = new HashSet<string> { GeminiFake.DefaultKey }; // the batch key is revoked
+
+        var result = ps.Run("Invoke-BatchFlush -Database index.db -Wait -PollInterval 1 -BatchApiKey $BatchKey", keys);
+
+        Assert.Null(result.Terminating);
+        Assert.NotEmpty(result.Errors);
+        Assert.All(result.Errors, e => Assert.Equal("GeminiInvalidApiKey", e.FullyQualifiedErrorId.Split(',')[0]));
+        Assert.Equal(gemini.Server.Batches.Count, result.Errors.Count); // one per job, not one per poll
+        Invariants.AssertHold(Database);
     }
 }

@@ -69,7 +69,7 @@ public sealed class WhatIfTests(ModuleFixture module) : IDisposable
         else
         {
             // The forecast ran against the upgraded copy: the same objects and queries as on a current index.
-            Assert.Contains(run.Verbose, v => v.Contains("Schema v3 to v5, forecast against an upgraded copy in memory", StringComparison.Ordinal));
+            Assert.Contains(run.Verbose, v => v.Contains("Schema v3 to v5, forecast against an upgraded temporary copy", StringComparison.Ordinal));
         }
     }
 

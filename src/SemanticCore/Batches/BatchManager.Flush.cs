@@ -68,7 +68,8 @@ public sealed partial class BatchManager
     /// </summary>
     public async Task<FlushResult> FlushAsync(FlushOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
-        var round = await RoundAsync(options, spent: 0, progress, cancellationToken).ConfigureAwait(false);
+        RecordBudgetGiven(options);
+        var round = await RoundAsync(options with { QueueTokenLimit = null }, spent: 0, progress, cancellationToken).ConfigureAwait(false);
         return new FlushResult(round.Jobs, round.Errors, round.Notes);
     }
 
@@ -85,7 +86,11 @@ public sealed partial class BatchManager
         var warnings = new List<string>();
         IReadOnlyList<string> held = [];
         var total = BatchStore.CountClaimable(index.Connection) + BatchStore.CountSubmitted(index.Connection);
+        var failing = new HashSet<string>(StringComparer.Ordinal);
         decimal spent = 0;
+        RecordBudgetGiven(options);
+        // The budget given is recorded once: a later round must not undo what a refusal taught meanwhile.
+        options = options with { QueueTokenLimit = null };
         for (var first = true; ; first = false)
         {
             // After the first round the backlog has been judged worth sending: its tail goes whatever its size.
@@ -96,14 +101,11 @@ public sealed partial class BatchManager
             held = round.Notes; // what the last round held back is what stays: said once, at the end
             if (first && round.TooFew) break;
 
-            var active = BatchJobQueries.List(index, [.. BatchJob.ActiveStatuses]).ToList();
+            // A job whose sync failed (a rejected key, a denied project) is not waited for again: it would fail the same way.
+            var active = BatchJobQueries.List(index, [.. BatchJob.ActiveStatuses]).Where(j => !failing.Contains(j.Id)).ToList();
             var pending = BatchStore.CountClaimable(index.Connection);
-            if (active.Count == 0)
-            {
-                // Nothing to wait for: go on at once only when a refusal taught a smaller job; anything else would fail again.
-                if (pending > 0 && round.RetryAtOnce) continue;
-                break;
-            }
+            // Nothing to wait for: go on (after a poll interval) only when a refusal taught a smaller job; anything else would fail again.
+            if (active.Count == 0 && !(pending > 0 && round.RetryAtOnce)) break;
 
             if (drain.Timeout is { } limit && DateTimeOffset.UtcNow - started + drain.PollInterval > limit)
             {
@@ -138,6 +140,7 @@ public sealed partial class BatchManager
                 catch (SemanticCoreException ex)
                 {
                     errors.Add(ex);
+                    failing.Add(job.Id);
                 }
             }
         }
@@ -181,7 +184,6 @@ public sealed partial class BatchManager
         }
 
         var budget = BudgetFor(index, options);
-        if (options.QueueTokenLimit is not null) BatchStore.SaveBudget(index.Connection, budget);
         var submitted = new List<BatchJob>();
         var retryAtOnce = false;
         decimal roundSpent = 0;
@@ -218,12 +220,17 @@ public sealed partial class BatchManager
         if (held is not null) notes.Add(held.Value.Note);
         if (errors.Count == 0 && submitted.Count > 0)
         {
-            var grown = BatchStore.ReadBudget(index.Connection).AfterAcceptedRound(
-                heldByQueue: held is { ByCost: false }, heldByJobSize: submitted.Count > 1 || held is not null, options.MaxJobTokens);
-            BatchStore.SaveBudget(index.Connection, grown);
+            BatchStore.UpdateBudget(index.Connection, recorded => recorded.AfterAcceptedRound(
+                heldByQueue: held is { ByCost: false }, heldByJobSize: submitted.Count > 1 || held is not null, options.MaxJobTokens));
         }
 
         return new Round(jobs, errors, notes, TooFew: false, retryAtOnce, roundSpent);
+    }
+
+    /// <summary>Records the limit given on this command (<c>-QueueTokenLimit</c>) in the index; 0 forgets it, and what was learned.</summary>
+    private void RecordBudgetGiven(FlushOptions options)
+    {
+        if (options.QueueTokenLimit is { } limit) BatchStore.UpdateBudget(index.Connection, recorded => limit == 0 ? new QueueBudget() : recorded with { Limit = limit });
     }
 
     /// <summary>The index's budget, with the limit given on this command in place of the recorded one (0 forgets it, and what was learned).</summary>
@@ -282,11 +289,9 @@ public sealed partial class BatchManager
     private SemanticCoreException QueueFull(string jobId, long jobTokens)
     {
         BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
-            "The service refused the job: the project's batch queue is full. Its chunks are Pending again (no retry counted).", remoteFilesLeft: false);
+            "The service refused the job: the project's batch queue is full. Its chunks are Pending again (no retry counted).");
         var (jobs, inFlight) = BatchStore.Unfinished(index.Connection);
-        var budget = BatchStore.ReadBudget(index.Connection);
-        var learned = budget.AfterRefusal(inFlight, jobTokens);
-        if (learned is not null) BatchStore.SaveBudget(index.Connection, learned);
+        var learned = BatchStore.UpdateBudget(index.Connection, recorded => recorded.AfterRefusal(inFlight, jobTokens, DateTimeOffset.UtcNow));
         var lesson = learned switch
         {
             null => $"The service refuses even a job of {jobTokens:N0} tokens with nothing of this index in flight: check the project's batch quota and billing in AI Studio, and whether other indexes or programs fill its queue.",
@@ -296,7 +301,7 @@ public sealed partial class BatchManager
         return new SemanticCoreException(QueueFullErrorId, FailureKind.QuotaExceeded,
             $"Batch job {jobId} ({jobTokens:N0} estimated tokens) was refused: the project's batch queue is full (the service's enqueued-token cap " +
             $"or its {ClaimLimits.MaxUnfinishedJobs} unfinished jobs). {inFlight:N0} estimated tokens are in flight in {jobs} unfinished job(s) of this index. " +
-            $"Its chunks are Pending again, with no retry counted, and its upload was deleted. {lesson}");
+            $"Its chunks are Pending again, with no retry counted, and its upload is deleted. {lesson}");
     }
 
     private static string TooFewNote(long pending, long minSize) =>
@@ -367,8 +372,10 @@ public sealed partial class BatchManager
             }
             catch (Exception ex) when (service.IsQueueFull(ex))
             {
+                // The job ends with its upload marked as left first: should the delete fail, the next flush or sync deletes it.
+                var refused = QueueFull(jobId, tokens);
                 await DeleteRemoteFilesAsync(jobId, inputFile, null, [], CancellationToken.None).ConfigureAwait(false);
-                throw QueueFull(jobId, tokens);
+                throw refused;
             }
             catch (Exception ex) when (service.CreateCertainlyFailed(ex) && ex is not OperationCanceledException)
             {

@@ -96,8 +96,9 @@ internal static class BatchStore
     private const string LearnedQueueLimitKey = "batch_queue_token_learned";
     private const string LearnedJobTokensKey = "batch_job_token_learned";
     private const string RefusedTokensKey = "batch_queue_token_refused";
+    private const string RefusedAtKey = "batch_queue_token_refused_at";
 
-    /// <summary>The queue budget recorded in the index's settings (every process and host reads the same).</summary>
+    /// <summary>The queue budget recorded in the index's settings (every process and host reads the same), as it holds now.</summary>
     public static QueueBudget ReadBudget(SqliteConnection connection)
     {
         // A value edited into something else is ignored, as if never recorded: the budget is a hint, never a reason to fail.
@@ -109,19 +110,27 @@ internal static class BatchStore
             LearnedLimit = Get(LearnedQueueLimitKey),
             LearnedJobTokens = Get(LearnedJobTokensKey),
             RefusedTokens = Get(RefusedTokensKey),
-        };
+            RefusedAt = Timestamps.Parse(SettingValues.Get(connection, RefusedAtKey)),
+        }.AsOf(DateTimeOffset.UtcNow);
     }
 
-    /// <summary>Records the budget (a null value removes its setting).</summary>
-    public static void SaveBudget(SqliteConnection connection, QueueBudget budget)
+    /// <summary>
+    /// Changes the recorded budget in one transaction, so that two processes learning at once never undo each other's
+    /// lesson; <paramref name="change"/> returning null leaves it as it is. Returns the budget recorded.
+    /// </summary>
+    public static QueueBudget? UpdateBudget(SqliteConnection connection, Func<QueueBudget, QueueBudget?> change)
     {
         using var transaction = connection.BeginTransaction();
+        if (change(ReadBudget(connection)) is not { } budget) return null;
         foreach (var (key, value) in new[] { (QueueLimitKey, budget.Limit), (LearnedQueueLimitKey, budget.LearnedLimit), (LearnedJobTokensKey, budget.LearnedJobTokens), (RefusedTokensKey, budget.RefusedTokens) })
         {
             SettingValues.Set(connection, key, value?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        SettingValues.Set(connection, RefusedAtKey, budget.RefusedAt is { } at ? Timestamps.ToText(at) : null);
+
         transaction.Commit();
+        return budget;
     }
 
     /// <summary>Deletes a Created job that holds no chunk any more (all removed by a re-import after the claim); false when it holds one.</summary>

@@ -22,6 +22,19 @@ public sealed record QueueBudget
     /// <summary>The smallest total (tokens in flight and the new job's) the service refused: learned limits stay below it.</summary>
     public long? RefusedTokens { get; init; }
 
+    /// <summary>When <see cref="RefusedTokens"/> was learned; the ceiling holds for <see cref="CeilingLifetime"/>.</summary>
+    public DateTimeOffset? RefusedAt { get; init; }
+
+    /// <summary>
+    /// How long a refused total stays a ceiling: within a day the project's queue has turned over (jobs end within 24 hours),
+    /// so a refusal caused by others filling it, or a tier raised since, is not a limit for good.
+    /// </summary>
+    public static readonly TimeSpan CeilingLifetime = TimeSpan.FromDays(1);
+
+    /// <summary>The budget as it holds at <paramref name="now"/>: without a ceiling older than <see cref="CeilingLifetime"/>.</summary>
+    public QueueBudget AsOf(DateTimeOffset now) =>
+        RefusedAt is { } at && now - at > CeilingLifetime ? this with { RefusedTokens = null, RefusedAt = null } : this;
+
     /// <summary>
     /// The tokens all unfinished jobs may hold: the smallest of what was set, what was learned, and less than what was
     /// refused; null when unlimited.
@@ -37,16 +50,16 @@ public sealed record QueueBudget
     /// a ceiling. Null when there is nothing left to learn (a small job refused with nothing in flight: batch jobs are not
     /// available to the project, whatever their size).
     /// </summary>
-    public QueueBudget? AfterRefusal(long tokensInFlight, long jobTokens)
+    public QueueBudget? AfterRefusal(long tokensInFlight, long jobTokens, DateTimeOffset now)
     {
-        var refused = Math.Min(RefusedTokens ?? long.MaxValue, tokensInFlight + jobTokens);
-        if (tokensInFlight > 0) return this with { LearnedLimit = tokensInFlight, RefusedTokens = refused };
-        return jobTokens <= SmallestLearnedJob ? null : this with { LearnedJobTokens = Math.Max(SmallestLearnedJob, jobTokens / 2), RefusedTokens = refused };
+        var ceiling = this with { RefusedTokens = Math.Min(RefusedTokens ?? long.MaxValue, tokensInFlight + jobTokens), RefusedAt = now };
+        if (tokensInFlight > 0) return ceiling with { LearnedLimit = tokensInFlight };
+        return jobTokens <= SmallestLearnedJob ? null : ceiling with { LearnedJobTokens = Math.Max(SmallestLearnedJob, jobTokens / 2) };
     }
 
     /// <summary>
     /// After a round the service accepted whole, a learned limit that held work back grows by a quarter, at most halfway to
-    /// the smallest total ever refused: the cap is found again in a few rounds (jobs that ended just before a refusal made
+    /// the smallest total refused within a day: the cap is found again in a few rounds (jobs that ended just before a refusal made
     /// the lesson too strict), with few refusals. <c>-QueueTokenLimit 0</c> forgets it all, e.g. after a change of tier.
     /// </summary>
     public QueueBudget AfterAcceptedRound(bool heldByQueue, bool heldByJobSize, long maxJobTokens)

@@ -89,7 +89,7 @@ public sealed class GeminiApiException : Exception
 
     /// <summary>The same failure with <paramref name="note"/> appended to its message; status, reason and retry advice stay as they are.</summary>
     internal GeminiApiException WithNote(string note) =>
-        new(Operation, StatusCode, Status, $"{ApiMessage} ({note})", Reason, RetryDelay, IsPerDayQuota, this, RequestNotSent, FromApi);
+        new(Operation, StatusCode, Status, $"{ApiMessage} ({note})", Reason, RetryDelay, IsPerDayQuota, this, RequestNotSent, FromApi, NamesQuota);
 
     /// <summary>The failure as the module reports it: a stable ErrorId, a category, an actionable message.</summary>
     public SemanticCoreException ToSemanticCoreException()

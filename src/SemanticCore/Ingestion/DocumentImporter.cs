@@ -320,8 +320,15 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         await embedder.EmbedDocumentsAsync(toEmbed.Select(d => d.VectorSource).ToList(), (first, embedded) =>
         {
             for (var i = 0; i < embedded.Count; i++) vectors[toEmbed[first + i].ContentHash] = embedded[i];
-            SpendLedger.RecordCall(index.Connection, SpendKind.Interactive, embedder.Settings,
-                toEmbed.Skip(first).Take(embedded.Count).Sum(d => (long)TokenEstimator.Estimate(d.VectorSource)));
+            try
+            {
+                SpendLedger.RecordCall(index.Connection, SpendKind.Interactive, embedder.Settings,
+                    toEmbed.Skip(first).Take(embedded.Count).Sum(d => (long)TokenEstimator.Estimate(d.VectorSource)));
+            }
+            catch (SqliteException)
+            {
+                // The index is locked or full: the call goes unrecorded, but its vectors, paid for, are kept and stored.
+            }
         }, cancellationToken).ConfigureAwait(false);
     }
 

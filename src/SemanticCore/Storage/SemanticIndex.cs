@@ -137,7 +137,7 @@ public sealed class SemanticIndex : IDisposable
 
     /// <summary>
     /// Opens the index for a forecast (<c>-WhatIf</c>) without writing a byte of it: read-only, no settings recorded,
-    /// and an index that needs a schema upgrade is upgraded in an in-memory copy (SQLite's backup API) instead.
+    /// and an index that needs a schema upgrade is upgraded in a temporary copy (SQLite's backup API), deleted on dispose, instead.
     /// </summary>
     public static SemanticIndex OpenForForecast(string path)
     {
@@ -151,9 +151,12 @@ public sealed class SemanticIndex : IDisposable
             if (fromVersion > Schema.LatestVersion) CheckNewerIsCompatible(connection, path, fromVersion);
 
             var migration = Unchanged(path, fromVersion, whatIf: true);
+            string? copyPath = null;
             if (fromVersion < Schema.LatestVersion)
             {
-                var copy = Connect(path, SqliteOpenMode.Memory);
+                // A temporary file, not memory: an index can be larger than the memory a forecast may take.
+                copyPath = Path.Combine(Path.GetTempPath(), $"semanticcore-forecast-{Guid.NewGuid():N}.db");
+                var copy = Connect(copyPath, SqliteOpenMode.ReadWriteCreate);
                 using (var file = connection) file.BackupDatabase(copy);
                 connection = copy;
                 var upgrade = Migrate(connection, path);
@@ -161,7 +164,7 @@ public sealed class SemanticIndex : IDisposable
             }
 
             var settings = ReadSettings(connection, path) ?? IndexSettings.FromRequest(IndexSettingsRequest.None);
-            return new SemanticIndex(path, connection, settings, migration, created: false);
+            return new SemanticIndex(path, connection, settings, migration, created: false) { forecastCopy = copyPath };
         }
         catch (SqliteException ex)
         {
@@ -175,7 +178,15 @@ public sealed class SemanticIndex : IDisposable
         }
     }
 
-    public void Dispose() => Connection.Dispose();
+    public void Dispose()
+    {
+        Connection.Dispose();
+        if (forecastCopy is null) return;
+        foreach (var file in new[] { forecastCopy, forecastCopy + "-wal", forecastCopy + "-shm", forecastCopy + "-journal" }) File.Delete(file);
+    }
+
+    /// <summary>The upgraded temporary copy a forecast of an older index reads, deleted with the index object.</summary>
+    private string? forecastCopy;
 
     /// <summary>$env:SEMANTICCORE_BUSY_TIMEOUT when set, else <see cref="DefaultBusyTimeout"/>.</summary>
     /// <exception cref="SemanticCoreException">InvalidBusyTimeout: the variable is not a whole number of seconds from 1 to 86400.</exception>
@@ -205,8 +216,7 @@ public sealed class SemanticIndex : IDisposable
         var busyTimeout = BusyTimeoutFromEnvironment();
         var connectionString = new SqliteConnectionStringBuilder
         {
-            // A copy in memory is private to its connection; the path only names the index in messages.
-            DataSource = mode == SqliteOpenMode.Memory ? ":memory:" : path,
+            DataSource = path,
             Mode = mode,
             // A pooled connection keeps the file open after the cmdlet ends; scheduled runs and tests need it closed.
             Pooling = false,

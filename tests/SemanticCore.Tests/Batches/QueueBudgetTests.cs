@@ -5,10 +5,12 @@ namespace SemanticCore.Tests.Batches;
 /// <summary>The queue budget's rules (what a refusal teaches, how it grows back) and the flush forecast's jobs and rounds.</summary>
 public sealed class QueueBudgetTests
 {
+    private static readonly DateTimeOffset Now = new(2026, 12, 7, 3, 0, 0, TimeSpan.Zero);
+
     [Fact]
     public void A_refusal_with_jobs_in_flight_makes_the_budget_what_the_service_had_accepted()
     {
-        var learned = new QueueBudget().AfterRefusal(tokensInFlight: 1_200_000, jobTokens: 500_000)!;
+        var learned = new QueueBudget().AfterRefusal(tokensInFlight: 1_200_000, jobTokens: 500_000, Now)!;
 
         Assert.Equal(1_200_000, learned.LearnedLimit);
         Assert.Equal(1_200_000, learned.QueueTokens);
@@ -19,7 +21,7 @@ public sealed class QueueBudgetTests
     [Fact]
     public void A_refusal_with_nothing_in_flight_halves_the_job_and_keeps_the_queue_below_the_refused_job()
     {
-        var learned = new QueueBudget().AfterRefusal(tokensInFlight: 0, jobTokens: 500_000)!;
+        var learned = new QueueBudget().AfterRefusal(tokensInFlight: 0, jobTokens: 500_000, Now)!;
 
         Assert.Equal(250_000, learned.JobTokens(500_000));
         Assert.Equal(499_999, learned.QueueTokens);
@@ -29,8 +31,8 @@ public sealed class QueueBudgetTests
     [Fact]
     public void A_small_job_refused_with_nothing_in_flight_teaches_nothing()
     {
-        Assert.Null(new QueueBudget().AfterRefusal(tokensInFlight: 0, jobTokens: QueueBudget.SmallestLearnedJob));
-        Assert.Equal(QueueBudget.SmallestLearnedJob, new QueueBudget().AfterRefusal(0, QueueBudget.SmallestLearnedJob + 2)!.LearnedJobTokens);
+        Assert.Null(new QueueBudget().AfterRefusal(tokensInFlight: 0, jobTokens: QueueBudget.SmallestLearnedJob, Now));
+        Assert.Equal(QueueBudget.SmallestLearnedJob, new QueueBudget().AfterRefusal(0, QueueBudget.SmallestLearnedJob + 2, Now)!.LearnedJobTokens);
     }
 
     [Fact]
@@ -42,7 +44,7 @@ public sealed class QueueBudgetTests
     }
 
     [Theory]
-    [InlineData(1_000_000L, null, 1_250_000L)]        // never refused past it: a quarter more
+    [InlineData(1_000_000L, null, 1_250_000L)]        // never refused: a quarter more
     [InlineData(1_000_000L, 1_200_000L, 1_100_000L)]  // at most halfway to the smallest total refused
     [InlineData(1_000_000L, 1_000_001L, 1_000_000L)]  // at the ceiling: no growth
     public void An_accepted_round_held_by_the_queue_grows_the_learned_limit_slowly(long learned, long? refused, long expected)
@@ -50,7 +52,19 @@ public sealed class QueueBudgetTests
         var budget = new QueueBudget { LearnedLimit = learned, RefusedTokens = refused };
 
         Assert.Equal(expected, budget.AfterAcceptedRound(heldByQueue: true, heldByJobSize: false, maxJobTokens: 500_000).LearnedLimit);
-        Assert.Equal(learned, budget.AfterAcceptedRound(heldByQueue: false, heldByJobSize: false, maxJobTokens: 500_000).LearnedLimit);
+        Assert.Equal(budget, budget.AfterAcceptedRound(heldByQueue: false, heldByJobSize: false, maxJobTokens: 500_000));
+    }
+
+    [Fact]
+    public void A_refused_total_is_a_ceiling_for_a_day_only()
+    {
+        var learned = new QueueBudget().AfterRefusal(tokensInFlight: 0, jobTokens: 7_812, Now)!;
+
+        Assert.Equal(7_811, learned.AsOf(Now + TimeSpan.FromHours(23)).QueueTokens);
+        var dayAfter = learned.AsOf(Now + QueueBudget.CeilingLifetime + TimeSpan.FromMinutes(1));
+        Assert.Null(dayAfter.QueueTokens);
+        Assert.Null(dayAfter.RefusedAt);
+        Assert.Equal(learned.LearnedJobTokens, dayAfter.LearnedJobTokens); // the job size grows back round by round
     }
 
     [Fact]
