@@ -261,8 +261,8 @@ public sealed partial class BatchManager
         var byCost = options.MaxCost is { } cap && (rest is null || spent + rest > cap);
         var why = byCost
             ? rest is null
-                ? $"the price of the model '{index.Settings.Model}' is unknown to this module, so -MaxCost {options.MaxCost:0.####} USD cannot be kept"
-                : $"-MaxCost {options.MaxCost:0.####} USD would be passed ({spent:0.####} USD sent by this command; the rest would cost {rest:0.####} USD)"
+                ? $"the price of the model '{index.Settings.Model}' is unknown to this module, so -MaxCost {Pricing.Format(options.MaxCost!.Value)} cannot be kept"
+                : $"-MaxCost {Pricing.Format(options.MaxCost!.Value)} would be passed ({Pricing.Format(spent)} sent by this command; the rest would cost {Pricing.Format(rest!.Value)})"
             : jobs >= ClaimLimits.MaxUnfinishedJobs
                 ? $"the index has {jobs} unfinished batch jobs, the service's limit"
                 : $"{inFlight:N0} estimated tokens are in flight in {jobs} unfinished job(s), and the queue budget is {budget.QueueTokens:N0}";
@@ -276,7 +276,7 @@ public sealed partial class BatchManager
         if (held == 0) return null;
         if (forecast.HeldByCost > 0 && (drain || forecast.Rounds <= 1))
         {
-            return $"{held:N0} chunk(s) ({forecast.Tokens - sent.Tokens:N0} estimated tokens) would stay Pending: sending them would pass -MaxCost {options.MaxCost:0.####} USD.";
+            return $"{held:N0} chunk(s) ({forecast.Tokens - sent.Tokens:N0} estimated tokens) would stay Pending: sending them would pass -MaxCost {Pricing.Format(options.MaxCost!.Value)}.";
         }
 
         return $"The queue budget of {budget.QueueTokens:N0} tokens ({inFlight:N0} in flight now) lets this flush send {sent.Chunks:N0} of {forecast.Chunks:N0} chunk(s); " +

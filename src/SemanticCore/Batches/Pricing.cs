@@ -30,4 +30,19 @@ public static class Pricing
         var perMillion = batch ? price.Batch : price.Interactive;
         return (long)Math.Floor(dollars * 1_000_000m / perMillion);
     }
+
+    /// <summary>"$0.0123": four decimals, or two significant digits for a non-zero amount below $0.0001 ("$0.000075").</summary>
+    /// <remarks>Embedding a few chunks costs a fraction of a hundredth of a cent; four decimals alone would show it as free.</remarks>
+    public static string Format(decimal amount)
+    {
+        var size = Math.Abs(amount);
+        var decimals = 4;
+        if (size is > 0 and < 0.0001m)
+        {
+            for (var scaled = size * 10_000; scaled < 10 && decimals < 28; scaled *= 10) decimals++;
+        }
+
+        var text = Math.Round(size, decimals, MidpointRounding.AwayFromZero).ToString("#,0." + new string('0', decimals), System.Globalization.CultureInfo.InvariantCulture);
+        return (amount < 0 ? "-$" : "$") + text;
+    }
 }
