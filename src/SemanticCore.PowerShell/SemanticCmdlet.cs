@@ -3,6 +3,7 @@ using System.Security;
 using SemanticCore.Embedding;
 using SemanticCore.Gemini;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.PowerShell;
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.PowerShell;
 

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using SemanticCore.Gemini;
 using SemanticCore.Model;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Batches;
 

@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using SemanticCore.Chunking;
 using SemanticCore.Model;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Batches;
 

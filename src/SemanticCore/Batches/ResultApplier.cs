@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using SemanticCore.Embedding;
 using SemanticCore.Gemini;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Batches;
 

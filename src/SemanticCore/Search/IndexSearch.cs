@@ -5,6 +5,7 @@ using SemanticCore.Chunking;
 using SemanticCore.Embedding;
 using SemanticCore.Model;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Search;
 

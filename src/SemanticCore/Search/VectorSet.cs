@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using SemanticCore.Embedding;
 using SemanticCore.Model;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 using SQLitePCL;
 
 namespace SemanticCore.Search;

@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SemanticCore.Model;
 
+using SemanticCore.Storage.Sqlite;
+
 namespace SemanticCore.Storage;
 
 /// <summary>Which chunks <c>Get-ChunkStatus</c> returns; every criterion given must hold.</summary>

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SemanticCore.Model;
 
+using SemanticCore.Storage.Sqlite;
+
 namespace SemanticCore.Storage;
 
 /// <summary>Which documents <c>Get-SemanticDocument</c> returns; every criterion given must hold.</summary>

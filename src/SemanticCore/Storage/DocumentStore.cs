@@ -5,6 +5,8 @@ using SemanticCore.Chunking;
 using SemanticCore.Embedding;
 using SemanticCore.Model;
 
+using SemanticCore.Storage.Sqlite;
+
 namespace SemanticCore.Storage;
 
 /// <summary>A document as stored: enough to tell whether a file changed since its last import.</summary>

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using SemanticCore.Model;
 
+using SemanticCore.Storage.Sqlite;
+
 namespace SemanticCore.Storage;
 
 /// <summary>Consistent copies of an index, taken with SQLite's online backup while other processes keep writing.</summary>

@@ -3,6 +3,8 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using SemanticCore.Model;
 
+using SemanticCore.Storage.Sqlite;
+
 namespace SemanticCore.Storage;
 
 /// <summary>

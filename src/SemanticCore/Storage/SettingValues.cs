@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 
+using SemanticCore.Storage.Sqlite;
+
 namespace SemanticCore.Storage;
 
 /// <summary>Values an index keeps for every process and host in its <c>settings</c> table, by key.</summary>

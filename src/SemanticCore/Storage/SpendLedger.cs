@@ -2,6 +2,8 @@ using Microsoft.Data.Sqlite;
 using SemanticCore.Batches;
 using SemanticCore.Model;
 
+using SemanticCore.Storage.Sqlite;
+
 namespace SemanticCore.Storage;
 
 /// <summary>The SQL of the spend ledger: one row per billed embedding call, read back per UTC day and kind.</summary>

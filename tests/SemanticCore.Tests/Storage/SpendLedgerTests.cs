@@ -2,6 +2,7 @@ using SemanticCore.Batches;
 using SemanticCore.Ingestion;
 using SemanticCore.Model;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Tests.Storage;
 

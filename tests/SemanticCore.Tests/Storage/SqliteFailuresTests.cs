@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Tests.Storage;
 

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace SemanticCore.Storage;
+namespace SemanticCore.Storage.Sqlite;
 
 /// <summary>One-statement helpers: a command with named parameters (null becomes SQL NULL), run once.</summary>
 internal static class Sql

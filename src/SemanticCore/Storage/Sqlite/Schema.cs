@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace SemanticCore.Storage;
+namespace SemanticCore.Storage.Sqlite;
 
 /// <summary>One change a migration makes, described for <c>Update-SemanticSchema -WhatIf</c>.</summary>
 public sealed record MigrationStep(int Version, string Description, string Sql);

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
-namespace SemanticCore.Storage;
+namespace SemanticCore.Storage.Sqlite;
 
 /// <summary>
 /// SQLite's failures as the module's documented ErrorIds, each saying what to do: a raw provider exception
