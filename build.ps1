@@ -7,7 +7,9 @@
              with its MAML help and about topic written from docs/en-US.
     Test     Build, then the xunit tests (dotnet test) and the Pester suite (tests/Pester) in a fresh
              pwsh process: the repository's host, pwsh 7.6 from Microsoft.PowerShell.SDK with Pester
-             5.7.1 from NuGet. Both always run; the task fails when either fails.
+             5.7.1 from NuGet. Both always run; the task fails when either fails. When PostgreSQL and
+             pgvector are installed (tests/postgres/install.sh), the PostgreSQL tests run against a
+             throwaway cluster started for the run; otherwise they are skipped, each saying why.
     Help     Build, then only the Pester help tests (Get-Help for every cmdlet and the about topic).
     Package  Build, then out/package/SemanticCore.PS/<version>/ (the folder Save-PSResource and
              Install-Module put on PSModulePath) and out/package/SemanticCore.PS.<version>.nupkg in the
@@ -143,9 +145,20 @@ try {
             }
             'Test' {
                 Invoke-Build
-                dotnet test SemanticCore.PS.sln -c $Configuration --no-build
-                $xunit = $LASTEXITCODE
-                $pester = Invoke-PesterSuite (Join-Path $PSScriptRoot 'tests/Pester')
+                # The PostgreSQL tests get a throwaway cluster of their own; without PostgreSQL and pgvector they are
+                # skipped (each says why), unless $env:SEMANTICCORE_TEST_POSTGRES_REQUIRED is 1 (CI).
+                . (Join-Path $PSScriptRoot 'tests/postgres/TestCluster.ps1')
+                $cluster = Start-TestCluster -Required:($env:SEMANTICCORE_TEST_POSTGRES_REQUIRED -eq '1')
+                if ($cluster) { $env:SEMANTICCORE_TEST_POSTGRES = $cluster.ConnectionString }
+                try {
+                    dotnet test SemanticCore.PS.sln -c $Configuration --no-build
+                    $xunit = $LASTEXITCODE
+                    $pester = Invoke-PesterSuite (Join-Path $PSScriptRoot 'tests/Pester')
+                }
+                finally {
+                    Stop-TestCluster $cluster
+                    if ($cluster) { Remove-Item Env:SEMANTICCORE_TEST_POSTGRES }
+                }
                 if ($xunit -or $pester) { throw "Tests failed (xunit exit code $xunit, Pester failures $pester)." }
             }
             'Help' {
