@@ -302,7 +302,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
             try
             {
                 using var ordered = new KeyOrderedLines();
-                // The floats are parsed on every core (blocks of whole lines); SQLite waits for the ordered lines anyway.
+                // The floats are parsed on every core (blocks of whole lines); the store waits for the ordered lines anyway.
                 var parsing = new ParallelOptions { MaxDegreeOfParallelism = ParsingThreads, CancellationToken = stop.Token };
                 await Parallel.ForEachAsync(BatchOutputReader.ReadBlocksAsync(stream, stop.Token), parsing, (block, _) =>
                 {
