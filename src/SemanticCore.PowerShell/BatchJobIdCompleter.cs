@@ -19,7 +19,7 @@ public sealed class BatchJobIdCompleter : IArgumentCompleter
         try
         {
             using var index = SemanticIndex.Open(FullPath(database), createIfMissing: false);
-            return BatchJobQueries.List(index, null)
+            return index.Jobs.List(null)
                 .Where(job => job.Id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(job => job.IsActive ? 0 : 1).ThenByDescending(job => job.CreatedAt)
                 .Select(job => new CompletionResult(job.Id, job.Id, CompletionResultType.ParameterValue, $"{job.Status}, {job.Requests} chunks, {job.CreatedAt:u}"))

@@ -50,7 +50,7 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
 
             foreach (var id in ids)
             {
-                if (BatchJobQueries.Find(index, id) is { } job) WriteObject(job);
+                if (index.Jobs.Find(id) is { } job) WriteObject(job);
                 else WriteError(Errors.Create("BatchJobNotFound", ErrorCategory.ObjectNotFound, $"There is no batch job '{id}' in the index '{index.DatabasePath}'.", id));
             }
 
@@ -58,6 +58,6 @@ public sealed class GetBatchJobCommand : SemanticCmdlet
         }
 
         var statuses = Active ? [.. BatchJob.ActiveStatuses] : Status;
-        foreach (var job in BatchJobQueries.List(index, statuses)) WriteObject(job);
+        foreach (var job in index.Jobs.List(statuses)) WriteObject(job);
     }
 }

@@ -24,6 +24,6 @@ public sealed class GetSemanticSpendCommand : SemanticCmdlet
         var index = OpenIndex(createIfMissing: false);
         var since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since : (DateTime?)null;
         var until = MyInvocation.BoundParameters.ContainsKey(nameof(Until)) ? Until : (DateTime?)null;
-        WriteObject(SpendLedger.Days(index, since, until), enumerateCollection: true);
+        WriteObject(index.Spend.Days(since, until), enumerateCollection: true);
     }
 }

@@ -56,7 +56,7 @@ public sealed class SyncBatchJobCommand : WaitingBatchCmdlet
 
     private void Sync(SemanticIndex index, List<string>? ids)
     {
-        var waiting = ids?.Distinct(StringComparer.Ordinal).ToList() ?? BatchJobQueries.List(index, [.. BatchJob.ActiveStatuses]).Select(j => j.Id).ToList();
+        var waiting = ids?.Distinct(StringComparer.Ordinal).ToList() ?? index.Jobs.List([.. BatchJob.ActiveStatuses]).Select(j => j.Id).ToList();
         var target = ids is null ? $"all {waiting.Count} active batch job(s) of '{index.DatabasePath}'" : $"batch job(s) {string.Join(", ", waiting)} of '{index.DatabasePath}'";
         if (!ShouldProcess(target, "Sync")) return;
 

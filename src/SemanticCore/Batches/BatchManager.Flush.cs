@@ -1,3 +1,4 @@
+using System.Data.Common;
 using SemanticCore.Chunking;
 using SemanticCore.Gemini;
 using SemanticCore.Model;
@@ -36,9 +37,9 @@ public sealed partial class BatchManager
     public static BatchFlushEstimate Estimate(SemanticIndex index, FlushOptions options, bool drain)
     {
         var budget = BudgetFor(index, options);
-        var (unfinishedJobs, inFlight) = BatchStore.Unfinished(index.Connection);
+        var (unfinishedJobs, inFlight) = index.Jobs.Unfinished();
         var forecast = new FlushForecast(LimitsFor(index, options, budget, spent: 0), unfinishedJobs, inFlight);
-        foreach (var (_, text) in BatchStore.PendingTexts(index.Connection)) forecast.Add(TokenEstimator.Estimate(text), JobPacker.LineBytes(text));
+        foreach (var (_, text) in index.Jobs.PendingTexts()) forecast.Add(TokenEstimator.Estimate(text), JobPacker.LineBytes(text));
         forecast.Close();
 
         var skipped = forecast.Chunks < options.MinSize && !options.Force;
@@ -85,7 +86,7 @@ public sealed partial class BatchManager
         var errors = new List<SemanticCoreException>();
         var warnings = new List<string>();
         IReadOnlyList<string> held = [];
-        var total = BatchStore.CountClaimable(index.Connection) + BatchStore.CountSubmitted(index.Connection);
+        var total = index.Jobs.CountClaimable() + index.Jobs.CountSubmitted();
         var failing = new HashSet<string>(StringComparer.Ordinal);
         decimal spent = 0;
         RecordBudgetGiven(options);
@@ -102,8 +103,8 @@ public sealed partial class BatchManager
             if (first && round.TooFew) break;
 
             // A job whose sync failed (a rejected key, a denied project) is not waited for again: it would fail the same way.
-            var active = BatchJobQueries.List(index, [.. BatchJob.ActiveStatuses]).Where(j => !failing.Contains(j.Id)).ToList();
-            var pending = BatchStore.CountClaimable(index.Connection);
+            var active = index.Jobs.List([.. BatchJob.ActiveStatuses]).Where(j => !failing.Contains(j.Id)).ToList();
+            var pending = index.Jobs.CountClaimable();
             // Nothing to wait for: go on (after a poll interval) only when a refusal taught a smaller job; anything else would fail again.
             if (active.Count == 0 && !(pending > 0 && round.RetryAtOnce)) break;
 
@@ -115,8 +116,8 @@ public sealed partial class BatchManager
                 break;
             }
 
-            var inFlight = BatchStore.Unfinished(index.Connection).Tokens;
-            var done = total - pending - BatchStore.CountSubmitted(index.Connection);
+            var inFlight = index.Jobs.Unfinished().Tokens;
+            var done = total - pending - index.Jobs.CountSubmitted();
             for (var left = (int)Math.Ceiling(drain.PollInterval.TotalSeconds); left > 0; left--)
             {
                 progress?.Report(new OperationProgress("Draining the batch queue",
@@ -145,7 +146,7 @@ public sealed partial class BatchManager
             }
         }
 
-        var jobs = touched.Distinct(StringComparer.Ordinal).Select(id => BatchStore.Find(index, id)).OfType<BatchJob>().OrderBy(j => j.CreatedAt).ToList();
+        var jobs = touched.Distinct(StringComparer.Ordinal).Select(id => index.Jobs.Find(id)).OfType<BatchJob>().OrderBy(j => j.CreatedAt).ToList();
         return new FlushResult(jobs, errors, [.. warnings, .. held]);
     }
 
@@ -161,7 +162,7 @@ public sealed partial class BatchManager
         {
             return await RoundCoreAsync(options, spent, progress, cancellationToken).ConfigureAwait(false);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        catch (DbException ex)
         {
             // Locked past the busy timeout, disk full: what was claimed stays recoverable (Created jobs have leases).
             throw new SemanticCoreException("DatabaseWriteFailed", FailureKind.ResourceUnavailable,
@@ -176,7 +177,7 @@ public sealed partial class BatchManager
         var recovered = await RecoverAsync(errors, progress, cancellationToken).ConfigureAwait(false);
         var jobs = recovered.Where(j => j.State == BatchJobStatus.Submitted).ToList();
 
-        var claimable = BatchStore.CountClaimable(index.Connection);
+        var claimable = index.Jobs.CountClaimable();
         if (claimable < options.MinSize && !options.Force)
         {
             notes.Add(TooFewNote(claimable, options.MinSize));
@@ -190,7 +191,7 @@ public sealed partial class BatchManager
         while (!cancellationToken.IsCancellationRequested)
         {
             var jobId = Guid.NewGuid().ToString();
-            var (chunks, tokens) = BatchStore.CreateAndClaim(index.Connection, jobId, index.Settings, LimitsFor(index, options, budget, spent + roundSpent));
+            var (chunks, tokens) = index.Jobs.CreateAndClaim(jobId, LimitsFor(index, options, budget, spent + roundSpent));
             if (chunks == 0) break;
             try
             {
@@ -202,7 +203,7 @@ public sealed partial class BatchManager
             {
                 // With nothing in flight the job itself was too large: a smaller one (halved, learned) may go at once.
                 errors.Add(ex);
-                retryAtOnce = tokens > QueueBudget.SmallestLearnedJob && BatchStore.Unfinished(index.Connection).Jobs == 0;
+                retryAtOnce = tokens > QueueBudget.SmallestLearnedJob && index.Jobs.Unfinished().Jobs == 0;
                 break;
             }
             catch (SemanticCoreException ex) when (!cancellationToken.IsCancellationRequested)
@@ -220,7 +221,7 @@ public sealed partial class BatchManager
         if (held is not null) notes.Add(held.Value.Note);
         if (errors.Count == 0 && submitted.Count > 0)
         {
-            BatchStore.UpdateBudget(index.Connection, recorded => recorded.AfterAcceptedRound(
+            index.Jobs.UpdateBudget(recorded => recorded.AfterAcceptedRound(
                 heldByQueue: held is { ByCost: false }, heldByJobSize: submitted.Count > 1 || held is not null, options.MaxJobTokens));
         }
 
@@ -230,15 +231,15 @@ public sealed partial class BatchManager
     /// <summary>Records the limit given on this command (<c>-QueueTokenLimit</c>) in the index; 0 forgets it, and what was learned.</summary>
     private void RecordBudgetGiven(FlushOptions options)
     {
-        if (options.QueueTokenLimit is { } limit) BatchStore.UpdateBudget(index.Connection, recorded => limit == 0 ? new QueueBudget() : recorded with { Limit = limit });
+        if (options.QueueTokenLimit is { } limit) index.Jobs.UpdateBudget(recorded => limit == 0 ? new QueueBudget() : recorded with { Limit = limit });
     }
 
     /// <summary>The index's budget, with the limit given on this command in place of the recorded one (0 forgets it, and what was learned).</summary>
     private static QueueBudget BudgetFor(SemanticIndex index, FlushOptions options) => options.QueueTokenLimit switch
     {
-        null => BatchStore.ReadBudget(index.Connection),
+        null => index.Jobs.ReadBudget(),
         0 => new QueueBudget(),
-        { } limit => BatchStore.ReadBudget(index.Connection) with { Limit = limit },
+        { } limit => index.Jobs.ReadBudget() with { Limit = limit },
     };
 
     private static ClaimLimits LimitsFor(SemanticIndex index, FlushOptions options, QueueBudget budget, decimal spent) =>
@@ -249,14 +250,14 @@ public sealed partial class BatchManager
     private (string Note, bool ByCost)? HeldBack(FlushOptions options, QueueBudget budget, decimal spent)
     {
         long chunks = 0, tokens = 0;
-        foreach (var (_, text) in BatchStore.PendingTexts(index.Connection))
+        foreach (var (_, text) in index.Jobs.PendingTexts())
         {
             chunks++;
             tokens += TokenEstimator.Estimate(text);
         }
 
         if (chunks == 0) return null;
-        var (jobs, inFlight) = BatchStore.Unfinished(index.Connection);
+        var (jobs, inFlight) = index.Jobs.Unfinished();
         var rest = Pricing.Cost(index.Settings, tokens, batch: true);
         var byCost = options.MaxCost is { } cap && (rest is null || spent + rest > cap);
         var why = byCost
@@ -288,10 +289,10 @@ public sealed partial class BatchManager
     /// <summary>A refused create: the job's chunks are Pending again (no retry counted), and the index's budget learns from it.</summary>
     private SemanticCoreException QueueFull(string jobId, long jobTokens)
     {
-        BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
+        index.Jobs.EndWithoutResults(jobId, BatchJobStatus.Failed,
             "The service refused the job: the project's batch queue is full. Its chunks are Pending again (no retry counted).");
-        var (jobs, inFlight) = BatchStore.Unfinished(index.Connection);
-        var learned = BatchStore.UpdateBudget(index.Connection, recorded => recorded.AfterRefusal(inFlight, jobTokens, DateTimeOffset.UtcNow));
+        var (jobs, inFlight) = index.Jobs.Unfinished();
+        var learned = index.Jobs.UpdateBudget(recorded => recorded.AfterRefusal(inFlight, jobTokens, DateTimeOffset.UtcNow));
         var lesson = learned switch
         {
             null => $"The service refuses even a job of {jobTokens:N0} tokens with nothing of this index in flight: check the project's batch quota and billing in AI Studio, and whether other indexes or programs fill its queue.",
@@ -322,11 +323,11 @@ public sealed partial class BatchManager
             // The service refuses an input without requests; a job that never existed remotely can just go.
             if (lines == 0)
             {
-                return BatchStore.DiscardEmpty(index.Connection, jobId) ? null : throw new SemanticCoreException("BatchJobRecovered", FailureKind.InvalidOperation,
+                return index.Jobs.DiscardEmpty(jobId) ? null : throw new SemanticCoreException("BatchJobRecovered", FailureKind.InvalidOperation,
                     $"Batch job {jobId} was recovered by another process before its input was written; it was not created.");
             }
 
-            BatchStore.RecordInput(index.Connection, jobId, null, tokens);
+            index.Jobs.RecordInput(jobId, null, tokens);
 
             var size = new FileInfo(file).Length;
             var uploaded = new Progress<long>(bytes => progress?.Report(new OperationProgress(activity,
@@ -340,7 +341,7 @@ public sealed partial class BatchManager
                 // No remote job exists, but a file may: the last piece can reach the service with only its answer (and the
                 // query that would confirm it) lost. Recovery, at the next flush or sync, deletes the files named by the job
                 // id before it releases the chunks, so no upload is left that no job knows.
-                BatchStore.ExpireLease(index.Connection, jobId,
+                index.Jobs.ExpireLease(jobId,
                     $"Uploading the batch input failed ({Describe(ex)}). Its chunks stay claimed until the next Invoke-BatchFlush or Sync-BatchJob " +
                     "has deleted any file the upload left, and then go back to Pending.", createAttempted: false);
                 throw Known(ex, "BatchSubmitFailed", FailureKind.ConnectionError,
@@ -355,8 +356,8 @@ public sealed partial class BatchManager
                 throw error;
             }
 
-            BatchStore.RecordInput(index.Connection, jobId, inputFile, tokens);
-            if (!BatchStore.RenewLease(index.Connection, jobId))
+            index.Jobs.RecordInput(jobId, inputFile, tokens);
+            if (!index.Jobs.RenewLease(jobId))
             {
                 // Its lease ran out during a very long upload and another process released its chunks: never create it now.
                 await DeleteRemoteFilesAsync(jobId, inputFile, null, [], CancellationToken.None).ConfigureAwait(false);
@@ -388,13 +389,13 @@ public sealed partial class BatchManager
                 // It may exist: keep the claim, and let the next flush or sync look for it by its display name.
                 var message = $"Creating the remote batch job may or may not have succeeded ({Describe(ex)}). " +
                               "Its chunks stay claimed; the next Invoke-BatchFlush or Sync-BatchJob adopts the job if it exists, or releases them.";
-                BatchStore.ExpireLease(index.Connection, jobId, message);
+                index.Jobs.ExpireLease(jobId, message);
                 if (ex is OperationCanceledException) throw;
                 throw new SemanticCoreException("BatchSubmitUncertain", FailureKind.ConnectionError, $"Batch job {jobId}: {message}", ex);
             }
 
-            BatchStore.MarkSubmitted(index.Connection, jobId, remote.Name, inputFile);
-            return BatchStore.Find(index, jobId)!;
+            index.Jobs.MarkSubmitted(jobId, remote.Name, inputFile);
+            return index.Jobs.Find(jobId)!;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -415,7 +416,7 @@ public sealed partial class BatchManager
         using var stream = new FileStream(file, options);
         var writer = new BatchInputWriter(stream, index.Settings.Dimensions);
         long tokens = 0;
-        foreach (var (id, text) in BatchStore.JobTexts(index.Connection, jobId))
+        foreach (var (id, text) in index.Jobs.JobTexts(jobId))
         {
             writer.Write(id.ToString(System.Globalization.CultureInfo.InvariantCulture), text);
             tokens += TokenEstimator.Estimate(text);

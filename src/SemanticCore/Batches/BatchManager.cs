@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using SemanticCore.Gemini;
 using SemanticCore.Model;
 using SemanticCore.Storage;
-using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Batches;
 
@@ -34,12 +33,6 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
     /// <summary>Output lines applied per transaction: bounded memory and short write locks.</summary>
     public const int LinesPerTransaction = 5_000;
 
-    /// <summary>
-    /// SQLite's page cache while a sync stores results (its default is 2 MB): even in key order a group touches
-    /// the chunk rows, three indexes and the vector pages, and each is best written once per transaction.
-    /// </summary>
-    private const long SyncPageCacheBytes = 64L * 1024 * 1024;
-
     /// <summary>Parsed groups that may wait for the writer (each holds up to <see cref="LinesPerTransaction"/> vectors).</summary>
     private const int GroupsAhead = 2;
 
@@ -54,7 +47,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
     public async Task<IReadOnlyList<BatchJob>> RecoverAsync(List<SemanticCoreException> errors, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var recovered = new List<BatchJob>();
-        foreach (var (jobId, createAttemptedAt) in BatchStore.StaleCreatedJobs(index.Connection, CreatedLease))
+        foreach (var (jobId, createAttemptedAt) in index.Jobs.StaleCreatedJobs(CreatedLease))
         {
             DeleteSpoolQuietly(jobId);
             progress?.Report(new OperationProgress($"Recovering batch job {jobId}", "Looking for the remote job"));
@@ -72,7 +65,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
 
             if (remote is not null)
             {
-                BatchStore.MarkSubmitted(index.Connection, jobId, remote.Name, remote.InputFileName);
+                index.Jobs.MarkSubmitted(jobId, remote.Name, remote.InputFileName);
             }
             else if (createAttemptedAt > DateTimeOffset.UtcNow - UncertainCreateGrace)
             {
@@ -80,7 +73,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
             }
             else
             {
-                var job = BatchStore.Find(index, jobId);
+                var job = index.Jobs.Find(jobId);
                 try
                 {
                     // Its uploads go first: once its chunks are released, nothing would ever look for them again.
@@ -93,20 +86,20 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
                     continue;
                 }
 
-                if (BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed,
+                if (index.Jobs.EndWithoutResults(jobId, BatchJobStatus.Failed,
                         "Never submitted: the flush that created this job stopped before the remote job existed. Its chunks are Pending again.",
                         leaseExpiredBefore: DateTimeOffset.UtcNow - CreatedLease))
                 {
-                    BatchStore.MarkRemoteFilesDeleted(index.Connection, jobId); // they went first, above
+                    index.Jobs.MarkRemoteFilesDeleted(jobId); // they went first, above
                 }
             }
 
-            recovered.Add(BatchStore.Find(index, jobId)!);
+            recovered.Add(index.Jobs.Find(jobId)!);
         }
 
         // Ended jobs whose files are still at the service (their process died right after storing the results, or the delete
         // failed). The first failure ends the sweep: the service is unreachable, and the next run tries again.
-        foreach (var (jobId, inputFile, outputFile) in BatchStore.JobsWithRemoteFilesLeft(index.Connection))
+        foreach (var (jobId, inputFile, outputFile) in index.Jobs.JobsWithRemoteFilesLeft())
         {
             if (!await DeleteRemoteFilesAsync(jobId, inputFile, outputFile, [], cancellationToken).ConfigureAwait(false)) break;
         }
@@ -117,7 +110,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
     /// <summary>Brings one job up to date with its remote state; a finished job is returned as it is, without a remote call.</summary>
     public async Task<SyncResult> SyncAsync(string jobId, int maxRetries, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
-        var job = BatchStore.Find(index, jobId) ?? throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
+        var job = index.Jobs.Find(jobId) ?? throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
             $"There is no batch job '{jobId}' in the index '{index.DatabasePath}'.");
         // A Created job has no remote job to ask about yet; RecoverAsync deals with the abandoned ones.
         if (!job.IsActive || job.RemoteName is null) return new SyncResult(job, []);
@@ -130,7 +123,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
             switch (remote.State)
             {
                 case BatchState.Running:
-                    BatchStore.MarkRunning(index.Connection, jobId);
+                    index.Jobs.MarkRunning(jobId);
                     break;
                 case BatchState.Succeeded:
                     await ApplyResultsAsync(job, remote, maxRetries, warnings, progress, cancellationToken).ConfigureAwait(false);
@@ -147,7 +140,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
                     break;
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && BatchStore.Find(index, jobId) is { IsActive: false })
+        catch (Exception ex) when (ex is not OperationCanceledException && index.Jobs.Find(jobId) is { IsActive: false })
         {
             // Another sync finished the job meanwhile (and deleted its remote files): its result stands.
         }
@@ -162,7 +155,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
             throw Known(ex, "BatchSyncFailed", FailureKind.ConnectionError, $"Batch job {jobId}: the sync failed and can be run again");
         }
 
-        return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
+        return new SyncResult(index.Jobs.Find(jobId)!, warnings);
     }
 
     /// <summary>
@@ -173,7 +166,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
     /// <exception cref="SemanticCoreException">BatchJobNotFound, BatchJobNotActive; BatchStopFailed when the service would not cancel it (nothing changed).</exception>
     public async Task<SyncResult> StopAsync(string jobId, int maxRetries, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
-        var job = BatchStore.Find(index, jobId) ?? throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
+        var job = index.Jobs.Find(jobId) ?? throw new SemanticCoreException("BatchJobNotFound", FailureKind.ObjectNotFound,
             $"There is no batch job '{jobId}' in the index '{index.DatabasePath}'.");
         if (!job.IsActive)
         {
@@ -190,8 +183,8 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
             var remoteName = job.RemoteName;
             if (remoteName is null && await service.FindAsync(jobId, cancellationToken).ConfigureAwait(false) is { } found)
             {
-                BatchStore.MarkSubmitted(index.Connection, jobId, found.Name, found.InputFileName);
-                (remoteName, job) = (found.Name, BatchStore.Find(index, jobId)!);
+                index.Jobs.MarkSubmitted(jobId, found.Name, found.InputFileName);
+                (remoteName, job) = (found.Name, index.Jobs.Find(jobId)!);
             }
 
             if (remoteName is null)
@@ -206,13 +199,13 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
                 if (!abandoned) throw busy;
                 // Its uploads go first (a failure leaves the job unchanged): once it has ended, nothing would look for them again.
                 await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
-                if (!BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Cancelled, Reason + " Its chunks are Pending again.", leaseExpiredBefore: now - CreatedLease))
+                if (!index.Jobs.EndWithoutResults(jobId, BatchJobStatus.Cancelled, Reason + " Its chunks are Pending again.", leaseExpiredBefore: now - CreatedLease))
                 {
                     throw busy;
                 }
 
-                BatchStore.MarkRemoteFilesDeleted(index.Connection, jobId);
-                return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
+                index.Jobs.MarkRemoteFilesDeleted(jobId);
+                return new SyncResult(index.Jobs.Find(jobId)!, warnings);
             }
 
             Exception? refused = null;
@@ -258,17 +251,23 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
             throw Known(ex, "BatchStopFailed", FailureKind.ConnectionError, $"Batch job {jobId}: stopping it failed, and it is unchanged");
         }
 
-        return new SyncResult(BatchStore.Find(index, jobId)!, warnings);
+        return new SyncResult(index.Jobs.Find(jobId)!, warnings);
     }
 
 
     private async Task ApplyResultsAsync(BatchJob job, BatchOperation remote, int maxRetries, List<string> warnings,
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
-        var applier = new ResultApplier(index, job.Id, maxRetries);
-        if (remote.ResponsesFileName is { } output) await ApplyLinesAsync(job, output, applier, progress, cancellationToken).ConfigureAwait(false);
-        applier.ApplyMissing();
-        if (BatchStore.Finish(index.Connection, job.Id, job.InputFile ?? remote.InputFileName, remote.ResponsesFileName, applier.Stats(job.EstimatedTokens)))
+        SyncStats stats;
+        using (var writer = index.Jobs.WriteResults(job.Id, maxRetries))
+        {
+            var applier = new ResultApplier(writer, index.Settings.Dimensions);
+            if (remote.ResponsesFileName is { } output) await ApplyLinesAsync(job, output, applier, progress, cancellationToken).ConfigureAwait(false);
+            applier.ApplyMissing();
+            stats = applier.Stats(job.EstimatedTokens);
+        }
+
+        if (index.Jobs.Finish(job.Id, job.InputFile ?? remote.InputFileName, remote.ResponsesFileName, stats))
         {
             // The results are stored: the remote copies are no longer needed (and count against the project's quota).
             await DeleteRemoteFilesAsync(job.Id, job.InputFile ?? remote.InputFileName, remote.ResponsesFileName, warnings, cancellationToken).ConfigureAwait(false);
@@ -279,7 +278,6 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
     {
         var activity = $"Syncing batch job {job.Id}";
         await using var stream = await service.OpenResultsAsync(output, cancellationToken).ConfigureAwait(false);
-        using var cache = PageCache.Enlarge(index.Connection, SyncPageCacheBytes);
         long applied = 0;
         await foreach (var group in ReadGroupsAsync(stream, cancellationToken).ConfigureAwait(false))
         {
@@ -304,7 +302,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
             try
             {
                 using var ordered = new KeyOrderedLines();
-                // The floats are parsed on every core (blocks of whole lines); SQLite waits for the ordered lines anyway.
+                // The floats are parsed on every core (blocks of whole lines); the store waits for the ordered lines anyway.
                 var parsing = new ParallelOptions { MaxDegreeOfParallelism = ParsingThreads, CancellationToken = stop.Token };
                 await Parallel.ForEachAsync(BatchOutputReader.ReadBlocksAsync(stream, stop.Token), parsing, (block, _) =>
                 {
@@ -357,7 +355,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
     private SemanticCoreException Release(string jobId, string what, Exception cause, bool filesMayExist)
     {
         var message = $"{what}: {Describe(cause)}";
-        BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Failed, message + " Its chunks are Pending again.", remoteFilesLeft: filesMayExist);
+        index.Jobs.EndWithoutResults(jobId, BatchJobStatus.Failed, message + " Its chunks are Pending again.", remoteFilesLeft: filesMayExist);
         return cause is IOException or UnauthorizedAccessException
             ? Known(cause, "BatchInputWriteFailed", FailureKind.WriteError, $"Batch job {jobId}: {what}")
             : Known(cause, "BatchSubmitFailed", FailureKind.ConnectionError, $"Batch job {jobId}: {what}");
@@ -372,7 +370,8 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
     {
         if (remote?.ResponsesFileName is { } output)
         {
-            await ApplyLinesAsync(job, output, new ResultApplier(index, job.Id, maxRetries), progress, cancellationToken).ConfigureAwait(false);
+            using var writer = index.Jobs.WriteResults(job.Id, maxRetries);
+            await ApplyLinesAsync(job, output, new ResultApplier(writer, index.Settings.Dimensions), progress, cancellationToken).ConfigureAwait(false);
         }
 
         await EndWithoutResultsAsync(job, status, reason, warnings, cancellationToken, countRetry ? maxRetries : null, remote?.ResponsesFileName).ConfigureAwait(false);
@@ -383,7 +382,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
         int? maxRetries = null, string? outputFile = null)
     {
         var suffix = maxRetries is null ? " Its chunks are Pending again." : " Its chunks are Pending again (a retry counted), or Failed past the retry budget.";
-        if (BatchStore.EndWithoutResults(index.Connection, job.Id, status, reason + suffix, maxRetries: maxRetries, outputFile: outputFile))
+        if (index.Jobs.EndWithoutResults(job.Id, status, reason + suffix, maxRetries: maxRetries, outputFile: outputFile))
         {
             await DeleteRemoteFilesAsync(job.Id, job.InputFile, outputFile, warnings, cancellationToken).ConfigureAwait(false);
         }
@@ -423,7 +422,7 @@ public sealed partial class BatchManager(SemanticIndex index, IBatchService serv
             if (inputFile is null) await service.DeleteUploadsAsync(jobId, cancellationToken).ConfigureAwait(false);
             else await service.DeleteFileAsync(inputFile, cancellationToken).ConfigureAwait(false);
             if (outputFile is not null) await service.DeleteFileAsync(outputFile, cancellationToken).ConfigureAwait(false);
-            BatchStore.MarkRemoteFilesDeleted(index.Connection, jobId);
+            index.Jobs.MarkRemoteFilesDeleted(jobId);
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

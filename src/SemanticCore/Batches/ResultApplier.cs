@@ -1,19 +1,15 @@
-using Microsoft.Data.Sqlite;
 using SemanticCore.Embedding;
 using SemanticCore.Gemini;
 using SemanticCore.Storage;
-using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Batches;
 
 /// <summary>
-/// Applies a job's output lines to its chunks, a bounded group per transaction. Every change is
-/// guarded by "this chunk is still Submitted in this job", and the job's counters grow in the same
-/// transaction by exactly the rows changed: applying the same output twice, or from two processes
-/// at once, leaves the same state and the same counts. Unknown and duplicate keys are facts of the
-/// output file (a key that is no chunk of this job; a key seen before in the file).
+/// Sorts a job's output lines into what they say about its chunks (a vector, a failure, a retry) and hands them to the
+/// job's result writer a page at a time (<see cref="IBatchResultWriter"/>: idempotent, one transaction per page). Unknown
+/// and duplicate keys are facts of the output file (a key that is no chunk of this job; a key seen before in the file).
 /// </summary>
-internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRetries)
+internal sealed class ResultApplier(IBatchResultWriter writer, int dimensions)
 {
     public const string MissingMessage = "Missing from the batch output";
 
@@ -26,15 +22,9 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
 
     public void Apply(IReadOnlyList<BatchOutputLine> lines)
     {
-        var connection = index.Connection;
-        using var transaction = connection.BeginTransaction();
-        var now = Timestamps.Now();
-        using var ready = Command(connection, now, "UPDATE chunks SET embedding_status = 'Ready', error_message = NULL, updated_at = $now WHERE id = $chunk AND batch_job_id = $job AND embedding_status = 'Submitted'");
-        using var fail = Command(connection, now, "UPDATE chunks SET embedding_status = 'Failed', error_message = $message, updated_at = $now WHERE id = $chunk AND batch_job_id = $job AND embedding_status = 'Submitted'");
-        using var retry = RetryCommand(connection, now, "id = $chunk AND batch_job_id = $job AND embedding_status = 'Submitted'");
-        using var vector = VectorStore.CreateInsert(connection, index.Settings, now);
-        long succeeded = 0, failed = 0, retried = 0, tokens = 0;
-
+        var vectors = new List<(long, float[], long)>();
+        var failures = new List<(long, string)>();
+        var retries = new List<(long, string)>();
         foreach (var line in lines)
         {
             if (line.IsMalformed)
@@ -55,121 +45,32 @@ internal sealed class ResultApplier(SemanticIndex index, string jobId, int maxRe
                 continue;
             }
 
-            int changed;
-            if (line.IsSuccess && line.Values!.Length != index.Settings.Dimensions)
+            if (line.IsSuccess && line.Values!.Length != dimensions)
             {
-                changed = Run(fail, chunkId, $"The service returned {line.Values.Length} dimensions; the index uses {index.Settings.Dimensions}.");
-                failed += changed;
+                failures.Add((chunkId, $"The service returned {line.Values.Length} dimensions; the index uses {dimensions}."));
             }
             else if (line.IsSuccess)
             {
-                changed = Run(ready, chunkId, null);
-                if (changed == 1)
-                {
-                    VectorStore.Insert(vector, chunkId, Vectors.Normalize(line.Values!));
-                    succeeded++;
-                    tokens += line.TokenCount ?? 0;
-                }
+                vectors.Add((chunkId, Vectors.Normalize(line.Values!), line.TokenCount ?? 0));
             }
             else if (line.IsRetriable)
             {
-                var (toPending, toFailed) = RunRetry(retry, chunkId, Describe(line));
-                (changed, retried, failed) = (toPending + toFailed, retried + toPending, failed + toFailed);
+                retries.Add((chunkId, Describe(line)));
             }
             else
             {
-                changed = Run(fail, chunkId, Describe(line));
-                failed += changed;
+                failures.Add((chunkId, Describe(line)));
             }
-
-            if (changed == 0) Classify(chunkId);
         }
 
-        AddCounts(connection, now, succeeded, failed, retried, tokens);
-        transaction.Commit();
+        // A chunk the job holds no more, or never held, changes nothing. One it did hold (already settled by another sync or
+        // an earlier run, removed while the job held it, or retried and claimed by a later job) was counted when it was
+        // settled: none is an oddity of the output, and leaving them out keeps the counts the same however many syncs ran.
+        unknown += writer.Store(new ResultPage(vectors, failures, retries));
     }
 
     /// <summary>Chunks the output never mentioned are retried like a retriable error.</summary>
-    public void ApplyMissing()
-    {
-        var connection = index.Connection;
-        using var transaction = connection.BeginTransaction();
-        var now = Timestamps.Now();
-        using var retry = RetryCommand(connection, now, "batch_job_id = $job AND embedding_status = 'Submitted'");
-        var (toPending, toFailed) = RunRetry(retry, null, MissingMessage);
-        AddCounts(connection, now, 0, toFailed, toPending, 0);
-        transaction.Commit();
-    }
-
-    private void Classify(long chunkId)
-    {
-        // A chunk of this job that is already settled was applied by another sync (or an earlier run), one
-        // removed while the job held it is counted by the job's Removed, and one that left the job since (retried
-        // and claimed by a later job, or deleted) was counted when it was settled: none is an oddity of the output,
-        // and leaving them out keeps the counts the same however many syncs ran.
-        var known = (long)Sql.Scalar(index.Connection, """
-            SELECT EXISTS (SELECT 1 FROM chunks WHERE id = $chunk AND batch_job_id = $job)
-                OR EXISTS (SELECT 1 FROM batch_job_removed_chunks WHERE chunk_id = $chunk AND batch_job_id = $job)
-                OR EXISTS (SELECT 1 FROM batch_job_former_chunks WHERE chunk_id = $chunk AND batch_job_id = $job)
-            """, ("$chunk", chunkId), ("$job", jobId))!;
-        if (known == 0) unknown++;
-    }
-
-    private SqliteCommand Command(SqliteConnection connection, string now, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$now", now);
-        command.Parameters.AddWithValue("$job", jobId);
-        command.Parameters.Add("$chunk", SqliteType.Integer);
-        command.Parameters.Add("$message", SqliteType.Text);
-        return command;
-    }
-
-    /// <summary>Back to Pending (for the next flush) with RetryCount + 1, or Failed once the retry budget is spent.</summary>
-    private SqliteCommand RetryCommand(SqliteConnection connection, string now, string where)
-    {
-        var command = Command(connection, now, $"""
-            UPDATE chunks SET
-                retry_count = retry_count + 1,
-                embedding_status = CASE WHEN retry_count + 1 > $max THEN 'Failed' ELSE 'Pending' END,
-                error_message = $message || CASE WHEN retry_count + 1 > $max THEN ' (retry budget of ' || $max || ' spent)' ELSE '' END,
-                updated_at = $now
-            WHERE {where}
-            RETURNING embedding_status
-            """);
-        command.Parameters.AddWithValue("$max", maxRetries);
-        return command;
-    }
-
-    private static int Run(SqliteCommand command, long chunkId, string? message)
-    {
-        command.Parameters["$chunk"].Value = chunkId;
-        command.Parameters["$message"].Value = (object?)message ?? DBNull.Value;
-        return command.ExecuteNonQuery();
-    }
-
-    private static (int ToPending, int ToFailed) RunRetry(SqliteCommand command, long? chunkId, string message)
-    {
-        command.Parameters["$chunk"].Value = (object?)chunkId ?? DBNull.Value;
-        command.Parameters["$message"].Value = message;
-        using var reader = command.ExecuteReader();
-        int pending = 0, failed = 0;
-        while (reader.Read())
-        {
-            if (reader.GetString(0) == "Pending") pending++;
-            else failed++;
-        }
-
-        return (pending, failed);
-    }
-
-    private void AddCounts(SqliteConnection connection, string now, long succeeded, long failed, long retried, long tokens) =>
-        Sql.Execute(connection, """
-            UPDATE batch_jobs SET succeeded_count = succeeded_count + $s, failed_count = failed_count + $f,
-                retried_count = retried_count + $r, token_count = token_count + $t, updated_at = $now
-            WHERE id = $job
-            """, ("$s", succeeded), ("$f", failed), ("$r", retried), ("$t", tokens), ("$now", now), ("$job", jobId));
+    public void ApplyMissing() => writer.RetryRest(MissingMessage);
 
     /// <summary>"429 RESOURCE_EXHAUSTED: Quota exceeded ..." — the API's own words, for triage with Where-Object.</summary>
     private static string Describe(BatchOutputLine line) =>

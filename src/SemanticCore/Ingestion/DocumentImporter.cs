@@ -323,7 +323,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             for (var i = 0; i < embedded.Count; i++) vectors[toEmbed[first + i].ContentHash] = embedded[i];
             try
             {
-                SpendLedger.RecordCall(index.Connection, SpendKind.Interactive, embedder.Settings,
+                index.Spend.RecordCall(SpendKind.Interactive, embedder.Settings,
                     toEmbed.Skip(first).Take(embedded.Count).Sum(d => (long)TokenEstimator.Estimate(d.VectorSource)));
             }
             catch (SqliteException)

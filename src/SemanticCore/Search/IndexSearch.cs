@@ -71,7 +71,7 @@ public static class IndexSearch
     {
         try
         {
-            SpendLedger.RecordCall(index.Connection, SpendKind.Query, settings, TokenEstimator.Estimate(query));
+            index.Spend.RecordCall(SpendKind.Query, settings, TokenEstimator.Estimate(query));
         }
         catch (SqliteException)
         {

@@ -39,6 +39,9 @@ public sealed class SemanticIndex : IDisposable
         Settings = settings;
         Migration = migration;
         Created = created;
+        Jobs = new SqliteBatchJobStore(connection, path, settings);
+        Spend = new SqliteSpendLedger(connection, path);
+        Values = new SqliteSettingValues(connection);
     }
 
     public string DatabasePath { get; }
@@ -48,6 +51,13 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>True when this open created the file.</summary>
     public bool Created { get; }
     internal SqliteConnection Connection { get; }
+
+    /// <summary>The index's batch jobs and the chunks they hold.</summary>
+    internal IBatchJobStore Jobs { get; }
+    /// <summary>The index's spend ledger.</summary>
+    internal ISpendLedger Spend { get; }
+    /// <summary>The values the index keeps by key for every process and host.</summary>
+    internal ISettingValues Values { get; }
 
     /// <summary>
     /// Opens the index at a full path. With <paramref name="createIfMissing"/> (the commands that write

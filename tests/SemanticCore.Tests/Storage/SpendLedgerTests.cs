@@ -26,9 +26,9 @@ public sealed class SpendLedgerTests : IDisposable
         }
 
         var jobId = Guid.NewGuid().ToString();
-        BatchStore.CreateAndClaim(index.Connection, jobId, index.Settings, new ClaimLimits(MaxChunks: 1_000, MaxJobTokens: long.MaxValue, QueueTokens: null, AffordableTokens: null));
-        BatchStore.RecordInput(index.Connection, jobId, "files/input", estimatedTokens: 1_000);
-        BatchStore.MarkSubmitted(index.Connection, jobId, "batches/1", "files/input");
+        index.Jobs.CreateAndClaim(jobId, new ClaimLimits(MaxChunks: 1_000, MaxJobTokens: long.MaxValue, QueueTokens: null, AffordableTokens: null));
+        index.Jobs.RecordInput(jobId, "files/input", estimatedTokens: 1_000);
+        index.Jobs.MarkSubmitted(jobId, "batches/1", "files/input");
         Sql.Execute(index.Connection, "UPDATE batch_jobs SET succeeded_count = request_count, token_count = 4000 WHERE id = $id", ("$id", jobId));
         return jobId;
     }
@@ -45,15 +45,15 @@ public sealed class SpendLedgerTests : IDisposable
         bool Finish(SemanticIndex index)
         {
             start.SignalAndWait();
-            return BatchStore.Finish(index.Connection, jobId, null, "files/output", stats);
+            return index.Jobs.Finish(jobId, null, "files/output", stats);
         }
 
         var finished = await Task.WhenAll(Task.Run(() => Finish(first)), Task.Run(() => Finish(second)));
-        var endedAgain = BatchStore.EndWithoutResults(first.Connection, jobId, BatchJobStatus.Cancelled, "Stopped.");
+        var endedAgain = first.Jobs.EndWithoutResults(jobId, BatchJobStatus.Cancelled, "Stopped.");
 
         Assert.Equal(1, finished.Count(f => f));
         Assert.False(endedAgain);
-        var day = Assert.Single(SpendLedger.Days(first, null, null));
+        var day = Assert.Single(first.Spend.Days(null, null));
         Assert.Equal(SpendKind.Batch, day.Kind);
         Assert.Equal(1, day.Calls);
         Assert.Equal(4000, day.Tokens);
@@ -69,9 +69,9 @@ public sealed class SpendLedgerTests : IDisposable
         var requests = (long)Sql.Scalar(index.Connection, "SELECT request_count FROM batch_jobs WHERE id = $id", ("$id", jobId))!;
         Sql.Execute(index.Connection, "UPDATE batch_jobs SET succeeded_count = $half, token_count = 0 WHERE id = $id", ("$half", requests / 2), ("$id", jobId));
 
-        Assert.True(BatchStore.EndWithoutResults(index.Connection, jobId, BatchJobStatus.Cancelled, "The remote job ended Cancelled.", maxRetries: 3));
+        Assert.True(index.Jobs.EndWithoutResults(jobId, BatchJobStatus.Cancelled, "The remote job ended Cancelled.", maxRetries: 3));
 
-        var day = Assert.Single(SpendLedger.Days(index, null, null));
+        var day = Assert.Single(index.Spend.Days(null, null));
         Assert.Equal((1_000 * (requests / 2) + requests - 1) / requests, day.Tokens);
     }
 

@@ -2,29 +2,25 @@ using Microsoft.Data.Sqlite;
 using SemanticCore.Batches;
 using SemanticCore.Model;
 
-using SemanticCore.Storage.Sqlite;
+namespace SemanticCore.Storage.Sqlite;
 
-namespace SemanticCore.Storage;
-
-/// <summary>The SQL of the spend ledger: one row per billed embedding call, read back per UTC day and kind.</summary>
+/// <summary>The spend ledger in the index's <c>spend</c> table: one row per billed embedding call.</summary>
 /// <remarks>
 /// Costs are stored as REAL and summed by SQLite; every price is a whole number of billionths of a dollar per token, so
 /// a sum rounded to <see cref="CostDecimals"/> places is the exact decimal. Local-provider calls are recorded at cost 0.
 /// </remarks>
-public static class SpendLedger
+internal sealed class SqliteSpendLedger(SqliteConnection connection, string databasePath) : ISpendLedger
 {
     private const int CostDecimals = 10;
 
-    /// <summary>Records one interactive call (an import's embedding call, or a query) of <paramref name="tokens"/> at the interactive price.</summary>
-    internal static void RecordCall(SqliteConnection connection, SpendKind kind, IndexSettings settings, long tokens) =>
-        Insert(connection, kind, settings, tokens, batchJobId: null);
+    public void RecordCall(SpendKind kind, IndexSettings settings, long tokens) => Insert(kind, settings, tokens, batchJobId: null);
 
     /// <summary>
     /// Records what an ending batch job is billed for, at most once per job: the tokens the service reported, else
     /// the job's estimate for the share of its chunks that produced a vector. A job that produced none records nothing.
     /// The caller holds the transaction that ends the job.
     /// </summary>
-    internal static void RecordBatchJob(SqliteConnection connection, string jobId)
+    public void RecordBatchJob(string jobId)
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
@@ -39,13 +35,12 @@ public static class SpendLedger
         reader.Close();
         if (succeeded == 0) return;
         var tokens = reported > 0 ? reported : (estimated * Math.Min(succeeded, requests) + requests - 1) / Math.Max(requests, 1);
-        Insert(connection, SpendKind.Batch, settings, tokens, jobId);
+        Insert(SpendKind.Batch, settings, tokens, jobId);
     }
 
-    /// <summary>The calls made from <paramref name="since"/> up to <paramref name="until"/> (UTC, either open), one row per UTC day and kind.</summary>
-    public static IEnumerable<SpendDay> Days(SemanticIndex index, DateTime? since, DateTime? until)
+    public IEnumerable<SpendDay> Days(DateTime? since, DateTime? until)
     {
-        using var command = index.Connection.CreateCommand();
+        using var command = connection.CreateCommand();
         // A day's cost is unknown (NULL) when any of its calls had no known price.
         command.CommandText = """
             SELECT substr(at, 1, 10) AS day, kind, COUNT(*), SUM(tokens),
@@ -70,7 +65,7 @@ public static class SpendLedger
                 Tokens = reader.GetInt64(3),
                 Cost = reader.IsDBNull(4) ? null : Math.Round((decimal)reader.GetDouble(4), CostDecimals),
                 InteractiveCost = reader.IsDBNull(5) ? null : Math.Round((decimal)reader.GetDouble(5), CostDecimals),
-                Database = index.DatabasePath,
+                Database = databasePath,
             });
         }
 
@@ -78,7 +73,7 @@ public static class SpendLedger
     }
 
     /// <summary>Inserts a call at its kind's price (a batch job's row only once: batch_job_id is unique).</summary>
-    private static void Insert(SqliteConnection connection, SpendKind kind, IndexSettings settings, long tokens, string? batchJobId) =>
+    private void Insert(SpendKind kind, IndexSettings settings, long tokens, string? batchJobId) =>
         Sql.Execute(connection, """
             INSERT OR IGNORE INTO spend (at, kind, model, tokens, cost, interactive_cost, batch_job_id)
             VALUES ($at, $kind, $model, $tokens, $cost, $interactive, $job)
