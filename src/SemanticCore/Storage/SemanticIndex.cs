@@ -39,6 +39,9 @@ public sealed class SemanticIndex : IDisposable
         Settings = settings;
         Migration = migration;
         Created = created;
+        var documents = new SqliteDocumentStore(connection, path, settings);
+        Documents = documents;
+        Chunks = new SqliteChunkStore(connection, documents, path);
     }
 
     public string DatabasePath { get; }
@@ -48,6 +51,11 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>True when this open created the file.</summary>
     public bool Created { get; }
     internal SqliteConnection Connection { get; }
+
+    /// <summary>The stored documents: lookups, queries, removal and the import's unit of work.</summary>
+    internal IDocumentStore Documents { get; }
+    /// <summary>The chunks and their embedding statuses.</summary>
+    internal IChunkStore Chunks { get; }
 
     /// <summary>
     /// Opens the index at a full path. With <paramref name="createIfMissing"/> (the commands that write
