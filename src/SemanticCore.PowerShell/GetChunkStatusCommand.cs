@@ -77,11 +77,11 @@ public sealed class GetChunkStatusCommand : SemanticCmdlet
         var index = OpenIndex(createIfMissing: false);
         if (Summary)
         {
-            WriteObject(ChunkQueries.Summarize(index, filter), enumerateCollection: true);
+            WriteObject(index.Chunks.Summarize(filter), enumerateCollection: true);
             return;
         }
 
-        foreach (var chunk in ChunkQueries.Find(index, filter))
+        foreach (var chunk in index.Chunks.Find(filter))
         {
             // Piped objects may name the same chunk twice (two hits of one chunk, a job and its chunks): each is written once.
             if (InputObject is null || written.Add((chunk.Database, chunk.Id))) WriteObject(chunk);

@@ -38,7 +38,7 @@ public sealed class GetSemanticDocumentCommand : SemanticCmdlet
             PathMatches = Path is null ? null : PathMatcher(Path),
             Missing = Missing,
         };
-        foreach (var document in DocumentQueries.Find(index, filter)) WriteObject(document);
+        foreach (var document in index.Documents.Find(filter)) WriteObject(document);
     }
 
     /// <summary>Wildcards as -DocumentPath matches them, and every path also literally (a stored path may contain '[').</summary>

@@ -27,7 +27,7 @@ public sealed class RemoveSemanticDocumentCommand : SemanticCmdlet
     {
         var index = OpenIndex(createIfMissing: false);
         var documents = ParameterSetName == PathSet
-            ? DocumentQueries.Find(index, new DocumentFilter { PathMatches = DocumentPathMatcher(Path) }).ToList()
+            ? index.Documents.Find(new DocumentFilter { PathMatches = DocumentPathMatcher(Path) }).ToList()
             : Named(index, InputObject!);
         if (documents is null) return;
 
@@ -37,7 +37,7 @@ public sealed class RemoveSemanticDocumentCommand : SemanticCmdlet
             if (!ShouldProcess($"{document.Path} ({document.Chunks} chunks{inJobs}) in the index '{index.DatabasePath}'", "Remove document")) continue;
             try
             {
-                if (DocumentQueries.Remove(index, document.Id) is { } removed)
+                if (index.Documents.Remove(document.Id) is { } removed)
                 {
                     WriteVerbose($"Removed '{removed.Path}': {removed.Chunks} chunks{(removed.ReleasedFromJobs > 0 ? $", {removed.ReleasedFromJobs} released from their batch job" : "")}.");
                 }
@@ -65,7 +65,7 @@ public sealed class RemoveSemanticDocumentCommand : SemanticCmdlet
             return null;
         }
 
-        var found = DocumentQueries.Find(index, new DocumentFilter { Ids = [id.Value] }).ToList();
+        var found = index.Documents.Find(new DocumentFilter { Ids = [id.Value] }).ToList();
         if (found.Count == 0)
         {
             WriteError(Errors.Create("DocumentNotFound", ErrorCategory.ObjectNotFound, $"There is no document {id} in the index '{index.DatabasePath}'.", input));

@@ -62,7 +62,7 @@ public sealed class ResetChunkStatusCommand : SemanticCmdlet
             return;
         }
 
-        var found = ChunkQueries.Find(index, filter).ToList();
+        var found = index.Chunks.Find(filter).ToList();
         if (filter.Ids is { } named)
         {
             // A chunk named by id (or piped) that is not in the index: requeueing nothing must not look like success.
@@ -88,9 +88,9 @@ public sealed class ResetChunkStatusCommand : SemanticCmdlet
         if (chosen.Count == 0) return;
         try
         {
-            var requeued = ChunkRequeue.Requeue(index, chosen, Force);
+            var requeued = index.Chunks.Requeue(chosen, Force);
             WriteVerbose($"Requeued {requeued.Count} chunk(s) in '{index.DatabasePath}'.");
-            if (PassThru) WriteObject(ChunkQueries.Find(index, new ChunkFilter { Ids = requeued }), enumerateCollection: true);
+            if (PassThru) WriteObject(index.Chunks.Find(new ChunkFilter { Ids = requeued }), enumerateCollection: true);
         }
         catch (SemanticCoreException ex)
         {

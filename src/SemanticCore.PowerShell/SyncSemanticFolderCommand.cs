@@ -108,7 +108,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
     private void RemoveGone(SemanticIndex index, string folder, bool whatIf)
     {
         var prefix = System.IO.Path.TrimEndingDirectorySeparator(folder) + System.IO.Path.DirectorySeparatorChar;
-        var gone = DocumentQueries.Find(index, new DocumentFilter { PathMatches = p => p.StartsWith(prefix, StringComparison.Ordinal), Missing = true }).ToList();
+        var gone = index.Documents.Find(new DocumentFilter { PathMatches = p => p.StartsWith(prefix, StringComparison.Ordinal), Missing = true }).ToList();
         foreach (var document in gone)
         {
             if (!whatIf)
@@ -116,7 +116,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
                 if (!ShouldProcess($"{document.Path} ({document.Chunks} chunks; the file is gone)", "Remove document")) continue;
                 try
                 {
-                    DocumentQueries.Remove(index, document.Id);
+                    index.Documents.Remove(document.Id);
                 }
                 catch (SemanticCoreException ex)
                 {

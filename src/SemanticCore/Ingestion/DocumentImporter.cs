@@ -1,10 +1,9 @@
+using System.Data.Common;
 using System.Diagnostics;
-using Microsoft.Data.Sqlite;
 using SemanticCore.Chunking;
 using SemanticCore.Embedding;
 using SemanticCore.Model;
 using SemanticCore.Storage;
-using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Ingestion;
 
@@ -15,11 +14,10 @@ namespace SemanticCore.Ingestion;
 /// Text that was already embedded is never paid for again.
 /// </summary>
 /// <remarks>
-/// Queued imports (<see cref="Queue"/>, Async mode) share one transaction over many files, each under
-/// its own savepoint: a commit per small file would cost more than the file (and leave the keyword
-/// index a segment per file to merge). Their new chunks are staged and enter <c>chunks</c> in one statement
-/// at the commit (see <see cref="DocumentStore.StageChunks"/>). Nothing of a queued file is visible to
-/// others, or reported, before <see cref="Commit"/>; disposing the importer without it rolls them back.
+/// Queued imports (<see cref="Queue"/>, Async mode) share one import batch over many files, each file
+/// isolated from the others (see <see cref="IImportBatch"/>); their new chunks are staged until the commit.
+/// Nothing of a queued file is visible to others, or reported, before <see cref="Commit"/>; disposing the
+/// importer without it rolls them back.
 /// </remarks>
 public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? options = null) : IDisposable
 {
@@ -32,15 +30,15 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
 
     private readonly ChunkingOptions options = options ?? ChunkingOptions.Default;
     private readonly List<ImportResult> queued = [];
-    private readonly HashSet<string> staged = new(StringComparer.Ordinal);
-    private SqliteTransaction? shared;
-    private long sharedSince;
+    private IImportBatch? batch;
+    /// <summary>When the batch first wrote (its transaction's age), or null while it has written nothing.</summary>
+    private long? writingSince;
 
     /// <summary>Files queued and not committed yet.</summary>
     public int QueuedCount => queued.Count;
 
     /// <summary>True when the queued files should be committed now (count or time).</summary>
-    public bool CommitDue => queued.Count >= FilesPerTransaction || (shared is not null && Stopwatch.GetElapsedTime(sharedSince) >= TransactionTime);
+    public bool CommitDue => queued.Count >= FilesPerTransaction || (writingSince is { } since && Stopwatch.GetElapsedTime(since) >= TransactionTime);
 
     /// <summary>Imports a file in its own transaction, embedding its new chunks first when an embedder is given (Sync).</summary>
     /// <param name="path">The document's full path.</param>
@@ -49,102 +47,63 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     public async Task<ImportResult> ImportAsync(string path, IEmbeddingProvider? embedder, CancellationToken cancellationToken, CostCap? cap = null)
     {
         if (queued.Count > 0) throw new InvalidOperationException("Commit the queued files before importing one in its own transaction.");
+        var document = DocumentReader.Read(path);
+        using var own = index.Documents.BeginImport(stageNewChunks: false);
+        if (own.Read(path, reads => Unchanged(reads, path, document)) is { } unchanged) return unchanged;
+        var chunked = Chunk(path, document);
+
+        // Embed outside the write transaction: a slow network must not hold the database lock.
+        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        SemanticCoreException? failed = null;
         try
         {
-            var document = DocumentReader.Read(path);
-            if (Unchanged(path, document) is { } unchanged) return unchanged;
-            var chunked = Chunk(path, document);
-
-            // Embed outside the write transaction: a slow network must not hold the database lock.
-            var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
-            SemanticCoreException? failed = null;
-            try
-            {
-                if (embedder is not null) await EmbedAsync(path, chunked, embedder, cap, vectors, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SemanticCoreException ex) when (vectors.Count > 0)
-            {
-                // Part of the file was embedded (and billed) before the failure: store it, the rest Pending.
-                failed = ex;
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            using var transaction = index.Connection.BeginTransaction();
-            var result = Store(path, document, chunked, vectors);
-            transaction.Commit();
-            if (failed is not null)
-            {
-                throw new SemanticCoreException(failed.ErrorId, failed.Kind,
-                    $"'{path}' was imported in part: {failed.Message} The {result.Embedded} chunk(s) embedded before the failure are stored (Ready); " +
-                    $"the other {result.Added - result.Embedded} are Pending for a batch job (Invoke-BatchFlush), so nothing is paid for twice.", failed);
-            }
-
-            return result;
+            if (embedder is not null) await EmbedAsync(own, path, chunked, embedder, cap, vectors, cancellationToken).ConfigureAwait(false);
         }
-        catch (SqliteException ex)
+        catch (SemanticCoreException ex) when (vectors.Count > 0)
         {
-            throw WriteFailed(path, ex);
+            // Part of the file was embedded (and billed) before the failure: store it, the rest Pending.
+            failed = ex;
         }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = own.Write(path, writer => Store(writer, path, document, chunked, vectors));
+        try
+        {
+            own.Commit();
+        }
+        catch (SemanticCoreException ex)
+        {
+            throw NotStored($"'{path}'", ex);
+        }
+
+        if (failed is not null)
+        {
+            throw new SemanticCoreException(failed.ErrorId, failed.Kind,
+                $"'{path}' was imported in part: {failed.Message} The {result.Embedded} chunk(s) embedded before the failure are stored (Ready); " +
+                $"the other {result.Added - result.Embedded} are Pending for a batch job (Invoke-BatchFlush), so nothing is paid for twice.", failed);
+        }
+
+        return result;
     }
 
     /// <summary>
     /// Stores a file's chunks as Pending in the shared transaction (Async mode). Its result comes from
-    /// <see cref="Commit"/>; a failure of this file alone (unreadable, SQLite) is thrown here and leaves
+    /// <see cref="Commit"/>; a failure of this file alone (unreadable, the store's) is thrown here and leaves
     /// the other queued files as they are.
     /// </summary>
     public void Queue(string path)
     {
         var document = DocumentReader.Read(path);
-        try
+        batch ??= index.Documents.BeginImport(stageNewChunks: true);
+        if (batch.Read(path, reads => Unchanged(reads, path, document)) is { } unchanged)
         {
-            // The same file twice in one transaction: its first chunks must be in place to be compared with.
-            if (staged.Contains(path)) InsertStaged();
-            if (Unchanged(path, document) is { } unchanged)
-            {
-                queued.Add(unchanged);
-                return;
-            }
-
-            var chunked = Chunk(path, document);
-            if (shared is null)
-            {
-                shared = index.Connection.BeginTransaction();
-                sharedSince = Stopwatch.GetTimestamp();
-            }
-
-            StoreUnderSavepoint(shared, path, document, chunked);
+            queued.Add(unchanged);
+            return;
         }
-        catch (SqliteException ex)
-        {
-            throw WriteFailed(path, ex);
-        }
-    }
 
-    /// <summary>Stores one queued file; if it fails, only its own changes are rolled back.</summary>
-    private void StoreUnderSavepoint(SqliteTransaction transaction, string path, DocumentText document, ChunkedDocument chunked)
-    {
-        const string savepoint = "document";
-        transaction.Save(savepoint);
-        try
-        {
-            queued.Add(Store(path, document, chunked, [], stage: true));
-            transaction.Release(savepoint);
-            staged.Add(path);
-        }
-        catch (SqliteException)
-        {
-            try
-            {
-                transaction.Rollback(savepoint);
-                transaction.Release(savepoint);
-            }
-            catch (SqliteException)
-            {
-                // The transaction itself is gone (SQLite rolled it back): the queued files are lost with it, and Commit says so.
-            }
-
-            throw;
-        }
+        var chunked = Chunk(path, document);
+        writingSince ??= Stopwatch.GetTimestamp();
+        queued.Add(batch.Write(path, writer => Store(writer, path, document, chunked, [])));
     }
 
     /// <summary>Commits the queued files and returns their results, in the order they were queued.</summary>
@@ -153,26 +112,19 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     {
         var results = queued.ToList();
         queued.Clear();
-        var transaction = shared;
-        shared = null;
-        if (transaction is null) return results;
-        using (transaction)
+        var committing = batch;
+        batch = null;
+        writingSince = null;
+        if (committing is null) return results;
+        using (committing)
         {
             try
             {
-                InsertStaged();
-                transaction.Commit();
+                committing.Commit();
             }
-            catch (SqliteException ex)
+            catch (SemanticCoreException ex)
             {
-                var mapped = SqliteFailures.Map(ex, index.DatabasePath, "DatabaseWriteFailed");
-                throw new SemanticCoreException(mapped.ErrorId, mapped.Kind,
-                    $"Could not store {results.Count} document(s) ({string.Join(", ", results.Take(3).Select(r => r.Path))}{(results.Count > 3 ? ", ..." : "")}): {mapped.Message}", ex);
-            }
-            finally
-            {
-                // Committed or rolled back, the staged rows are gone with the transaction.
-                staged.Clear();
+                throw NotStored($"{results.Count} document(s) ({string.Join(", ", results.Take(3).Select(r => r.Path))}{(results.Count > 3 ? ", ..." : "")})", ex);
             }
         }
 
@@ -183,17 +135,14 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     public void Dispose()
     {
         queued.Clear();
-        staged.Clear();
-        shared?.Dispose();
-        shared = null;
+        batch?.Dispose();
+        batch = null;
+        writingSince = null;
     }
 
-    private void InsertStaged()
-    {
-        if (staged.Count == 0) return;
-        DocumentStore.InsertStagedChunks(index.Connection);
-        staged.Clear();
-    }
+    /// <summary>A failed commit as the same failure, saying what was not stored.</summary>
+    private static SemanticCoreException NotStored(string what, SemanticCoreException failure) =>
+        new(failure.ErrorId, failure.Kind, $"Could not store {what}: {failure.Message}", failure.InnerException ?? failure);
 
     /// <summary>
     /// What importing the file would do, worked out exactly as the import works it out (read, chunk, match
@@ -203,37 +152,37 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     public ImportResult Forecast(string path, CostCap? cap = null)
     {
         var document = DocumentReader.Read(path);
-        try
+        if (batch is not null) return batch.Read(path, reads => Forecast(reads, path, document, cap));
+        using var reading = index.Documents.BeginImport(stageNewChunks: false);
+        return reading.Read(path, reads => Forecast(reads, path, document, cap));
+    }
+
+    private ImportResult Forecast(IImportReads reads, string path, DocumentText document, CostCap? cap)
+    {
+        if (Unchanged(reads, path, document) is { } unchanged) return Forecast(unchanged);
+        var chunked = Chunk(path, document);
+        var stored = reads.Find(path);
+        var existing = stored is null ? [] : reads.ChunkKeys(stored.Id);
+        var plan = ChunkPlan.Make(existing, chunked.Chunks);
+        var removed = plan.Removed.ToHashSet();
+        var pendingKept = existing.Count(k => k.Pending && !removed.Contains(k.Id));
+        var embedded = cap is null ? 0 : Embedded(plan.Added, WithinCap(plan.Added, index.Settings, cap));
+        return new ImportResult
         {
-            if (staged.Contains(path)) InsertStaged();
-            if (Unchanged(path, document) is { } unchanged) return Forecast(unchanged);
-            var chunked = Chunk(path, document);
-            var stored = DocumentStore.FindDocument(index.Connection, path);
-            var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
-            var plan = ChunkPlan.Make(existing, chunked.Chunks);
-            var pendingKept = stored is null ? 0 : DocumentStore.Counts(index.Connection, stored.Id).Pending - CountPending(plan.Removed);
-            var embedded = cap is null ? 0 : Embedded(plan.Added, WithinCap(plan.Added, index.Settings, cap));
-            return new ImportResult
-            {
-                Id = stored?.Id ?? 0,
-                Path = path,
-                Title = chunked.Title,
-                Chunks = plan.Kept + plan.Added.Count,
-                Pending = pendingKept + plan.Added.Count - embedded,
-                Added = plan.Added.Count,
-                Embedded = embedded,
-                Kept = plan.Kept,
-                Removed = plan.Removed.Count,
-                EstimatedTokens = Tokens(plan.Added),
-                State = stored is null ? ImportStatus.Added : ImportStatus.Updated,
-                WhatIf = true,
-                Database = index.DatabasePath,
-            };
-        }
-        catch (SqliteException ex)
-        {
-            throw WriteFailed(path, ex);
-        }
+            Id = stored?.Id ?? 0,
+            Path = path,
+            Title = chunked.Title,
+            Chunks = plan.Kept + plan.Added.Count,
+            Pending = pendingKept + plan.Added.Count - embedded,
+            Added = plan.Added.Count,
+            Embedded = embedded,
+            Kept = plan.Kept,
+            Removed = plan.Removed.Count,
+            EstimatedTokens = Tokens(plan.Added),
+            State = stored is null ? ImportStatus.Added : ImportStatus.Updated,
+            WhatIf = true,
+            Database = index.DatabasePath,
+        };
     }
 
     /// <summary>The forecast for an index that does not exist yet: the file would be Added, with all its chunks (those within <paramref name="cap"/> embedded).</summary>
@@ -272,16 +221,12 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         Database = unchanged.Database,
     };
 
-    private int CountPending(List<long> chunkIds) => chunkIds.Count == 0 ? 0 : Convert.ToInt32(Sql.Scalar(index.Connection,
-        "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Pending' AND id IN (SELECT value FROM json_each($ids))",
-        ("$ids", System.Text.Json.JsonSerializer.Serialize(chunkIds))));
-
     private static long Tokens(IEnumerable<ChunkDraft> drafts) => drafts.Sum(d => (long)TokenEstimator.Estimate(d.VectorSource));
 
     /// <summary>The result of a file that did not change since its last import (nothing to write), else null.</summary>
-    private ImportResult? Unchanged(string path, DocumentText document) =>
-        DocumentStore.FindDocument(index.Connection, path) is { } stored && stored.ContentHash == document.ContentHash && stored.Chunker == ChunkerVersion
-            ? Result(stored.Id, path, TitleOf(stored.Id), ImportStatus.Unchanged, default)
+    private ImportResult? Unchanged(IImportReads reads, string path, DocumentText document) =>
+        reads.Find(path) is { } stored && stored.ContentHash == document.ContentHash && stored.Chunker == ChunkerVersion
+            ? Result(reads, stored.Id, path, stored.Title, ImportStatus.Unchanged, default)
             : null;
 
     private ChunkedDocument Chunk(string path, DocumentText document) => Chunk(path, document, options);
@@ -312,11 +257,10 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
     /// hands each call's vectors over (it groups the calls), so that a failure part-way leaves the chunks already embedded,
     /// and paid for, in hand. Each call is recorded in the spend ledger once it succeeded.
     /// </summary>
-    private async Task EmbedAsync(string path, ChunkedDocument chunked, IEmbeddingProvider embedder, CostCap? cap, Dictionary<string, float[]> vectors,
-        CancellationToken cancellationToken)
+    private async Task EmbedAsync(IImportBatch own, string path, ChunkedDocument chunked, IEmbeddingProvider embedder, CostCap? cap,
+        Dictionary<string, float[]> vectors, CancellationToken cancellationToken)
     {
-        var stored = DocumentStore.FindDocument(index.Connection, path);
-        var existing = stored is null ? [] : DocumentStore.ChunkKeys(index.Connection, stored.Id);
+        var existing = own.Read(path, reads => reads.Find(path) is { } stored ? reads.ChunkKeys(stored.Id) : []);
         var toEmbed = WithinCap(ChunkPlan.Make(existing, chunked.Chunks).Added, embedder.Settings, cap);
         await embedder.EmbedDocumentsAsync(toEmbed.Select(d => d.VectorSource).ToList(), (first, embedded) =>
         {
@@ -326,7 +270,7 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
                 index.Spend.RecordCall(SpendKind.Interactive, embedder.Settings,
                     toEmbed.Skip(first).Take(embedded.Count).Sum(d => (long)TokenEstimator.Estimate(d.VectorSource)));
             }
-            catch (SqliteException)
+            catch (DbException)
             {
                 // The index is locked or full: the call goes unrecorded, but its vectors, paid for, are kept and stored.
             }
@@ -354,39 +298,27 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
         return added.Count(d => hashes.Contains(d.ContentHash));
     }
 
-    /// <summary>Writes the document and its chunk changes (new ones staged when <paramref name="stage"/>); the caller holds the transaction.</summary>
-    private ImportResult Store(string path, DocumentText document, ChunkedDocument chunked, Dictionary<string, float[]> vectors, bool stage = false)
+    /// <summary>Writes the document and its chunk changes in the writer's batch.</summary>
+    private ImportResult Store(IDocumentWriter writer, string path, DocumentText document, ChunkedDocument chunked, Dictionary<string, float[]> vectors)
     {
-        var connection = index.Connection;
-        // Planned again inside the transaction: another process may have imported the file meanwhile.
-        var stored = DocumentStore.FindDocument(connection, path);
-        var plan = ChunkPlan.Make(stored is null ? [] : DocumentStore.ChunkKeys(connection, stored.Id), chunked.Chunks);
+        // Planned again inside the batch: another process may have imported the file meanwhile.
+        var stored = writer.Find(path);
+        var plan = ChunkPlan.Make(stored is null ? [] : writer.ChunkKeys(stored.Id), chunked.Chunks);
         var now = Timestamps.Now();
-        var documentId = DocumentStore.SaveDocument(connection, stored?.Id, path, chunked.Title, document.ContentHash, ChunkerVersion, now);
-        DocumentStore.DeleteChunks(connection, plan.Removed, now);
-        DocumentStore.MoveChunks(connection, plan.Moved, now);
-        if (stage) DocumentStore.StageChunks(connection, documentId, plan.Added, now);
-        else DocumentStore.InsertChunks(connection, documentId, plan.Added, vectors, index.Settings, now);
+        var documentId = writer.SaveDocument(stored?.Id, path, chunked.Title, document.ContentHash, ChunkerVersion, now);
+        writer.DeleteChunks(plan.Removed, now);
+        writer.MoveChunks(plan.Moved, now);
+        writer.AddChunks(documentId, plan.Added, vectors, now);
 
         var status = stored is null ? ImportStatus.Added : ImportStatus.Updated;
         var embeddedCount = plan.Added.Count(d => vectors.ContainsKey(d.ContentHash));
-        return Result(documentId, path, chunked.Title, status, (plan.Added.Count, plan.Kept, plan.Removed.Count, embeddedCount), stagedChunks: stage ? plan.Added.Count : 0, Tokens(plan.Added));
+        return Result(writer, documentId, path, chunked.Title, status, (plan.Added.Count, plan.Kept, plan.Removed.Count, embeddedCount), Tokens(plan.Added));
     }
 
-    private SemanticCoreException WriteFailed(string path, SqliteException ex)
+    private ImportResult Result(IImportReads reads, long id, string path, string title, ImportStatus status, (int Added, int Kept, int Removed, int Embedded) change,
+        long estimatedTokens = 0)
     {
-        // Locked past the busy timeout, disk full, damaged, read-only: this document is not imported (its changes rolled back).
-        var mapped = SqliteFailures.Map(ex, index.DatabasePath, "DatabaseWriteFailed");
-        return new SemanticCoreException(mapped.ErrorId, mapped.Kind, $"Could not store '{path}': {mapped.Message}", ex);
-    }
-
-    /// <param name="stagedChunks">New Pending chunks of this document not yet in <c>chunks</c>.</param>
-    private ImportResult Result(long id, string path, string title, ImportStatus status, (int Added, int Kept, int Removed, int Embedded) change,
-        int stagedChunks = 0, long estimatedTokens = 0)
-    {
-        var (chunks, pending) = DocumentStore.Counts(index.Connection, id);
-        chunks += stagedChunks;
-        pending += stagedChunks;
+        var (chunks, pending) = reads.Counts(id);
         return new ImportResult
         {
             Id = id,
@@ -404,9 +336,6 @@ public sealed class DocumentImporter(SemanticIndex index, ChunkingOptions? optio
             IndexCreated = index.Created,
         };
     }
-
-    private string TitleOf(long documentId) =>
-        Sql.Scalar(index.Connection, "SELECT title FROM documents WHERE id = $id", ("$id", documentId)) as string ?? "";
 }
 
 /// <summary>How a document's existing chunks map onto its new drafts, matched by embedded-text hash.</summary>

@@ -84,7 +84,7 @@ public static class IndexSearch
     {
         var connection = index.Connection;
         var depth = request.Mode == SearchMode.Hybrid ? Math.Max(request.Top, FusionDepth) : request.Top;
-        var filter = SearchFilter.Resolve(connection, request);
+        var filter = SearchFilter.Resolve(index.Documents, request);
         var chunks = (long)Sql.Scalar(connection, "SELECT COUNT(*) FROM chunks")!;
 
         List<(long Id, double Score)>? keyword = null, semantic = null;

@@ -22,8 +22,8 @@ internal sealed class SearchFilter
     /// <summary>True when the filters leave no chunk at all (no document matched the path patterns).</summary>
     public bool MatchesNothing => documentIds is { Count: 0 };
 
-    public static SearchFilter Resolve(SqliteConnection connection, SearchRequest request) => new(
-        request.DocumentPathMatches is { } matches ? DocumentStore.MatchingDocumentIds(connection, matches) : null,
+    public static SearchFilter Resolve(IDocumentStore documents, SearchRequest request) => new(
+        request.DocumentPathMatches is { } matches ? documents.MatchingIds(matches) : null,
         request.ChunkTypes is { Count: > 0 } types ? [.. types] : null,
         request.Languages is { Count: > 0 } languages ? new HashSet<string>(languages, StringComparer.OrdinalIgnoreCase) : null);
 

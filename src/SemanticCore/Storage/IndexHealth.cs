@@ -32,7 +32,7 @@ public static class IndexHealth
             }),
             ("MissingSources", () =>
             {
-                var missing = DocumentQueries.Find(index, new DocumentFilter { Missing = true }).Select(d => (object)d.Path).ToList();
+                var missing = index.Documents.Find(new DocumentFilter { Missing = true }).Select(d => (object)d.Path).ToList();
                 return Result(index, "MissingSources", missing,
                     missing.Count == 0 ? "Every document's source file exists." : $"{missing.Count} document(s) whose source file is gone: Get-SemanticDocument -Missing | Remove-SemanticDocument, or Sync-SemanticFolder.");
             }),

@@ -42,6 +42,9 @@ public sealed class SemanticIndex : IDisposable
         Jobs = new SqliteBatchJobStore(connection, path, settings);
         Spend = new SqliteSpendLedger(connection, path);
         Values = new SqliteSettingValues(connection);
+        var documents = new SqliteDocumentStore(connection, path, settings);
+        Documents = documents;
+        Chunks = new SqliteChunkStore(connection, documents, path);
     }
 
     public string DatabasePath { get; }
@@ -58,6 +61,10 @@ public sealed class SemanticIndex : IDisposable
     internal ISpendLedger Spend { get; }
     /// <summary>The values the index keeps by key for every process and host.</summary>
     internal ISettingValues Values { get; }
+    /// <summary>The stored documents: lookups, queries, removal and the import's unit of work.</summary>
+    internal IDocumentStore Documents { get; }
+    /// <summary>The chunks and their embedding statuses.</summary>
+    internal IChunkStore Chunks { get; }
 
     /// <summary>
     /// Opens the index at a full path. With <paramref name="createIfMissing"/> (the commands that write
