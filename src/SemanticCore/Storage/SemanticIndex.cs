@@ -36,6 +36,8 @@ public sealed class SemanticIndex : IDisposable
     {
         DatabasePath = path;
         Connection = connection;
+        Ranking = new SqliteRankingStore(connection, path, settings);
+        Maintenance = new SqliteIndexMaintenance(connection);
         Settings = settings;
         Migration = migration;
         Created = created;
@@ -48,6 +50,11 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>True when this open created the file.</summary>
     public bool Created { get; }
     internal SqliteConnection Connection { get; }
+
+    /// <summary>Ranks the index's chunks for a search, by keywords and by meaning, and reads the hits' details.</summary>
+    internal IRankingStore Ranking { get; }
+    /// <summary>Reads what the health checks look at, and writes backup copies.</summary>
+    internal IIndexMaintenance Maintenance { get; }
 
     /// <summary>
     /// Opens the index at a full path. With <paramref name="createIfMissing"/> (the commands that write
