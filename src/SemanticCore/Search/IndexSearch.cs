@@ -32,12 +32,12 @@ public static class IndexSearch
 
         float[]? queryVector = null;
         string? fallback = null;
-        VectorInventory? vectors = null;
+        VectorInventory? inventory = null;
         if (request.Mode != SearchMode.Keyword)
         {
-            vectors = index.Ranking.CountSearchableVectors(request.UseCache, cancellationToken);
+            inventory = index.Ranking.CountSearchableVectors(request.UseCache, cancellationToken);
             // An index with nothing embedded yet answers from keywords without paying for a query embedding.
-            if (vectors.Any)
+            if (inventory.Any)
             {
                 try
                 {
@@ -53,7 +53,7 @@ public static class IndexSearch
         }
 
         if (!request.UseCache) index.Ranking.ForgetVectorsInMemory();
-        return Rank(index, request, words, queryVector, vectors, fallback, cancellationToken);
+        return Rank(index, request, words, queryVector, inventory, fallback, cancellationToken);
     }
 
     /// <summary>Records the query's embedding call in the spend ledger.</summary>
