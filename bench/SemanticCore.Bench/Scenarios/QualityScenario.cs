@@ -6,6 +6,7 @@ using SemanticCore.Ingestion;
 using SemanticCore.Model;
 using SemanticCore.Search;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Bench.Scenarios;
 

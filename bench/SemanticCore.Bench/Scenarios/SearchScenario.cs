@@ -4,6 +4,7 @@ using SemanticCore.Embedding;
 using SemanticCore.Model;
 using SemanticCore.Search;
 using SemanticCore.Storage;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Bench.Scenarios;
 

@@ -4,10 +4,10 @@ using System.Text;
 namespace SemanticCore.Search;
 
 /// <summary>
-/// Turns what a user typed into an FTS5 query that cannot be a syntax error: the words of the text
-/// (runs of letters, digits and combining marks, as FTS5's unicode61 tokenizer sees them), each
-/// quoted as a string, joined with OR. Operators, quotes, '*', '-', ':' and parentheses in the text
-/// are separators, never syntax; BM25 then ranks chunks that hold more (and rarer) words higher.
+/// Turns what a user typed into the words a keyword search looks for: runs of letters, digits and
+/// combining marks, as FTS5's unicode61 tokenizer sees them. Operators, quotes, '*', '-', ':' and
+/// parentheses in the text are separators, never syntax: each store quotes the words in its own
+/// syntax, and BM25 then ranks chunks that hold more (and rarer) words higher.
 /// </summary>
 public static class KeywordQuery
 {
@@ -33,14 +33,6 @@ public static class KeywordQuery
 
         Add(words, seen, word);
         return words;
-    }
-
-    /// <summary>The FTS5 MATCH expression, or null when the text has no words.</summary>
-    public static string? ToMatchExpression(string text)
-    {
-        var words = Words(text);
-        // A word holds no '"' (it is a separator), so quoting it needs no escaping.
-        return words.Count == 0 ? null : string.Join(" OR ", words.Select(w => "\"" + w + "\""));
     }
 
     private static bool Add(List<string> words, HashSet<string> seen, StringBuilder word)

@@ -1,56 +1,22 @@
-using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using SemanticCore.Model;
-using SemanticCore.Storage;
 
 namespace SemanticCore.Search;
 
-/// <summary>The filters of a request, resolved against one index: checked in memory for vectors, in SQL for keywords.</summary>
-internal sealed class SearchFilter
+/// <summary>Which chunks a search may return, described for any store to apply its own way; every criterion given must hold.</summary>
+internal sealed record SearchFilter
 {
-    private readonly HashSet<long>? documentIds;
-    private readonly HashSet<ChunkType>? chunkTypes;
-    private readonly HashSet<string>? languages;
+    /// <summary>Keeps chunks of the documents whose full path matches (PowerShell wildcards are matched by the caller).</summary>
+    public Func<string, bool>? DocumentPathMatches { get; init; }
+    /// <summary>Keeps chunks of these types.</summary>
+    public IReadOnlySet<ChunkType>? ChunkTypes { get; init; }
+    /// <summary>Keeps chunks of these code languages (compared case-insensitively).</summary>
+    public IReadOnlySet<string>? Languages { get; init; }
 
-    private SearchFilter(HashSet<long>? documentIds, HashSet<ChunkType>? chunkTypes, HashSet<string>? languages)
+    /// <summary>The filters of a request; an empty list of types or languages filters nothing.</summary>
+    public static SearchFilter Of(SearchRequest request) => new()
     {
-        this.documentIds = documentIds;
-        this.chunkTypes = chunkTypes;
-        this.languages = languages;
-    }
-
-    /// <summary>True when the filters leave no chunk at all (no document matched the path patterns).</summary>
-    public bool MatchesNothing => documentIds is { Count: 0 };
-
-    public static SearchFilter Resolve(IDocumentStore documents, SearchRequest request) => new(
-        request.DocumentPathMatches is { } matches ? documents.MatchingIds(matches) : null,
-        request.ChunkTypes is { Count: > 0 } types ? [.. types] : null,
-        request.Languages is { Count: > 0 } languages ? new HashSet<string>(languages, StringComparer.OrdinalIgnoreCase) : null);
-
-    public bool Allows(long documentId, ChunkType chunkType, string? language) =>
-        (documentIds is null || documentIds.Contains(documentId))
-        && (chunkTypes is null || chunkTypes.Contains(chunkType))
-        && (languages is null || (language is not null && languages.Contains(language)));
-
-    /// <summary>The same filters as SQL conditions on <c>chunks c</c> (parameters added to <paramref name="command"/>).</summary>
-    public IEnumerable<string> SqlConditions(SqliteCommand command)
-    {
-        if (documentIds is not null)
-        {
-            command.Parameters.AddWithValue("$documents", JsonSerializer.Serialize(documentIds));
-            yield return "c.document_id IN (SELECT value FROM json_each($documents))";
-        }
-
-        if (chunkTypes is not null)
-        {
-            command.Parameters.AddWithValue("$types", JsonSerializer.Serialize(chunkTypes.Select(t => t.ToString())));
-            yield return "chunk_type_name(c.chunk_type) IN (SELECT value FROM json_each($types))";
-        }
-
-        if (languages is not null)
-        {
-            command.Parameters.AddWithValue("$languages", JsonSerializer.Serialize(languages.Select(l => l.ToLowerInvariant())));
-            yield return "lower(c.language) IN (SELECT value FROM json_each($languages))";
-        }
-    }
+        DocumentPathMatches = request.DocumentPathMatches,
+        ChunkTypes = request.ChunkTypes is { Count: > 0 } types ? new HashSet<ChunkType>(types) : null,
+        Languages = request.Languages is { Count: > 0 } languages ? new HashSet<string>(languages, StringComparer.OrdinalIgnoreCase) : null,
+    };
 }

@@ -14,7 +14,7 @@ public sealed record SearchRequest
     public Func<string, bool>? DocumentPathMatches { get; init; }
     public IReadOnlyCollection<ChunkType>? ChunkTypes { get; init; }
     public IReadOnlyCollection<string>? Languages { get; init; }
-    /// <summary>Keep the index's vectors in memory between queries (<see cref="VectorCache"/>); false reads them from the file each time.</summary>
+    /// <summary>Lets the store keep the index's vectors in memory between queries (SQLite: the session's vector cache); false reads them where they are each time.</summary>
     public bool UseCache { get; init; } = true;
 }
 

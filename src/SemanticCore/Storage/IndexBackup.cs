@@ -1,17 +1,15 @@
+using System.Data.Common;
 using System.Diagnostics;
-using Microsoft.Data.Sqlite;
 using SemanticCore.Model;
-
-using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Storage;
 
-/// <summary>Consistent copies of an index, taken with SQLite's online backup while other processes keep writing.</summary>
+/// <summary>Consistent copies of an index, taken by its store while other processes keep writing.</summary>
 public static class IndexBackup
 {
     /// <summary>
-    /// Copies the index to <paramref name="destination"/>: every page as of one moment (the backup reads in one
-    /// transaction), written to a temporary file beside the destination and moved into place only when whole.
+    /// Copies the index to <paramref name="destination"/>: all of it as of one moment, written to a temporary file
+    /// beside the destination and moved into place only when whole.
     /// The destination's missing folders are created, as backup tools do, so a first night's backup folder may not exist yet.
     /// </summary>
     /// <exception cref="SemanticCoreException">BackupDestinationExists (without <paramref name="overwrite"/>), BackupSameFile, BackupFailed.</exception>
@@ -41,17 +39,7 @@ public static class IndexBackup
         var temporary = Path.Combine(folder, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.partial");
         try
         {
-            (long Documents, long Chunks, long Vectors, long Version) counts;
-            using (var copy = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temporary, Pooling = false }.ToString()))
-            {
-                copy.Open();
-                index.Connection.BackupDatabase(copy);
-                // A standalone file: no WAL beside it, whatever mode the source is in.
-                Sql.Execute(copy, "PRAGMA journal_mode = DELETE");
-                counts = ((long)Sql.Scalar(copy, "SELECT COUNT(*) FROM documents")!, (long)Sql.Scalar(copy, "SELECT COUNT(*) FROM chunks")!,
-                    (long)Sql.Scalar(copy, "SELECT COUNT(*) FROM chunk_vectors")!, (long)Sql.Scalar(copy, "PRAGMA user_version")!);
-            }
-
+            var counts = index.Maintenance.WriteCopy(temporary);
             File.Move(temporary, destination, overwrite);
             return new BackupResult
             {
@@ -61,18 +49,12 @@ public static class IndexBackup
                 Documents = counts.Documents,
                 Chunks = counts.Chunks,
                 Vectors = counts.Vectors,
-                SchemaVersion = (int)counts.Version,
+                SchemaVersion = counts.SchemaVersion,
                 Duration = clock.Elapsed,
                 CreatedAt = DateTime.UtcNow,
             };
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteFailures.CantOpen)
-        {
-            // SQLite's own text ("unable to open database file") names neither the file nor the cause.
-            throw new SemanticCoreException("BackupFailed", FailureKind.WriteError,
-                $"Could not back up '{index.DatabasePath}' to '{destination}': no file can be created in '{folder}'.", ex);
-        }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is DbException or IOException or UnauthorizedAccessException)
         {
             throw new SemanticCoreException("BackupFailed", FailureKind.WriteError, $"Could not back up '{index.DatabasePath}' to '{destination}': {ex.Message}", ex);
         }

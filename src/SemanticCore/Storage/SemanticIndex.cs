@@ -45,6 +45,8 @@ public sealed class SemanticIndex : IDisposable
         var documents = new SqliteDocumentStore(connection, path, settings);
         Documents = documents;
         Chunks = new SqliteChunkStore(connection, documents, path);
+        Ranking = new SqliteRankingStore(connection, documents, path, settings);
+        Maintenance = new SqliteIndexMaintenance(connection);
     }
 
     public string DatabasePath { get; }
@@ -65,6 +67,10 @@ public sealed class SemanticIndex : IDisposable
     internal IDocumentStore Documents { get; }
     /// <summary>The chunks and their embedding statuses.</summary>
     internal IChunkStore Chunks { get; }
+    /// <summary>Ranks the index's chunks for a search, by keywords and by meaning, and reads the hits' details.</summary>
+    internal IRankingStore Ranking { get; }
+    /// <summary>Reads what the health checks look at, and writes backup copies.</summary>
+    internal IIndexMaintenance Maintenance { get; }
 
     /// <summary>
     /// Opens the index at a full path. With <paramref name="createIfMissing"/> (the commands that write

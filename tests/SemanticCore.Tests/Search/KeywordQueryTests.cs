@@ -1,4 +1,5 @@
 using SemanticCore.Search;
+using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Tests.Search;
 
@@ -13,16 +14,16 @@ public sealed class KeywordQueryTests
     [InlineData("ротация 鍵の更新", "\"ротация\" OR \"鍵の更新\"")]
     public void Words_are_quoted_lower_cased_distinct_and_joined_with_OR(string text, string expected)
     {
-        Assert.Equal(expected, KeywordQuery.ToMatchExpression(text));
+        Assert.Equal(expected, SqliteRankingStore.MatchExpression(KeywordQuery.Words(text)));
     }
 
     [Theory]
     [InlineData("")]
     [InlineData("   \t\n")]
     [InlineData("!!! ??? \"\" () * - : ^")]
-    public void Text_without_words_has_no_expression(string text)
+    public void Text_without_words_has_no_words(string text)
     {
-        Assert.Null(KeywordQuery.ToMatchExpression(text));
+        Assert.Empty(KeywordQuery.Words(text));
     }
 
     [Fact]

@@ -2,11 +2,10 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using SemanticCore.Embedding;
 using SemanticCore.Model;
-using SemanticCore.Storage;
-using SemanticCore.Storage.Sqlite;
+using SemanticCore.Search;
 using SQLitePCL;
 
-namespace SemanticCore.Search;
+namespace SemanticCore.Storage.Sqlite;
 
 /// <summary>What a stored vector belongs to: enough to filter it without touching the file.</summary>
 internal readonly record struct VectorOwner(long ChunkId, long DocumentId, ChunkType ChunkType, string? Language);
@@ -125,7 +124,7 @@ internal sealed class VectorSet
     }
 
     /// <summary>Offers every vector the filter allows to <paramref name="scores"/>; returns how many were scored.</summary>
-    public long Score(ReadOnlySpan<float> query, SearchFilter filter, TopScores scores)
+    public long Score(ReadOnlySpan<float> query, SqliteSearchFilter filter, TopScores scores)
     {
         long scored = 0;
         for (var i = 0; i < owners.Count; i++)

@@ -1,6 +1,6 @@
-using SemanticCore.Storage;
+using Microsoft.Data.Sqlite;
 
-namespace SemanticCore.Search;
+namespace SemanticCore.Storage.Sqlite;
 
 /// <summary>
 /// The searchable vectors of each index this process searched, kept in memory (float32: about 300 MB
@@ -32,22 +32,22 @@ public static class VectorCache
         }
     }
 
-    /// <summary>The current vectors of <paramref name="index"/>; <paramref name="fromCache"/> says whether they were already in memory.</summary>
-    internal static VectorSet Get(SemanticIndex index, CancellationToken cancellationToken, out bool fromCache)
+    /// <summary>The current vectors of the index at <paramref name="databasePath"/>; <paramref name="fromCache"/> says whether they were already in memory.</summary>
+    internal static VectorSet Get(SqliteConnection connection, string databasePath, IndexSettings settings, CancellationToken cancellationToken, out bool fromCache)
     {
-        var version = DataVersion.Read(index.Connection);
+        var version = DataVersion.Read(connection);
         lock (Gate)
         {
-            if (Sets.TryGetValue(index.DatabasePath, out var set) && set.Version == version && set.Dimensions == index.Settings.Dimensions)
+            if (Sets.TryGetValue(databasePath, out var set) && set.Version == version && set.Dimensions == settings.Dimensions)
             {
                 fromCache = true;
                 return set;
             }
 
             // Drop the stale set before reading the new one: never two copies in memory.
-            Sets.Remove(index.DatabasePath);
-            set = VectorSet.Load(index.Connection, index.Settings, cancellationToken);
-            Sets[index.DatabasePath] = set;
+            Sets.Remove(databasePath);
+            set = VectorSet.Load(connection, settings, cancellationToken);
+            Sets[databasePath] = set;
             fromCache = false;
             return set;
         }
