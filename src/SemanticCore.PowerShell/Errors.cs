@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using SemanticCore.Storage;
-using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.PowerShell;
 
@@ -71,7 +70,7 @@ internal static class Errors
 
     /// <summary>As <see cref="From"/>, for a failure met on an index: one that SQLite caused gets the ErrorId of its cause (IndexLocked, DiskFull...).</summary>
     public static ErrorRecord FromIndex(SemanticCoreException exception, string databasePath, object? target) =>
-        From(SqliteFailures.ByCause(exception, databasePath), target);
+        From(StoreFailures.ByCause(exception, databasePath), target);
 
     public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, Exception? inner = null) =>
         WithAction(new(new SemanticCoreException(errorId, Kind(category), message, inner), errorId, category, target), errorId);

@@ -3,7 +3,6 @@ using System.Security;
 using SemanticCore.Embedding;
 using SemanticCore.Gemini;
 using SemanticCore.Storage;
-using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.PowerShell;
 
@@ -57,7 +56,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         catch (System.Data.Common.DbException ex)
         {
             var path = ResolveDatabasePath();
-            ThrowTerminatingError(Errors.From(SqliteFailures.Map(ex, path, "IndexReadFailed", FailureKind.ReadError), path));
+            ThrowTerminatingError(Errors.From(StoreFailures.Map(ex, path, "IndexReadFailed", FailureKind.ReadError), path));
         }
         catch (SemanticCoreException ex)
         {

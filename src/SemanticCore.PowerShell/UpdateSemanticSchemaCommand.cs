@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using SemanticCore.Storage;
-using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.PowerShell;
 
@@ -44,7 +43,7 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
         catch (System.Data.Common.DbException ex)
         {
             // One damaged index of several piped in is that index's error.
-            WriteError(Errors.From(SqliteFailures.Map(ex, path, "SchemaUpgradeFailed", FailureKind.InvalidOperation), path));
+            WriteError(Errors.From(StoreFailures.Map(ex, path, "SchemaUpgradeFailed", FailureKind.InvalidOperation), path));
             return;
         }
 

@@ -68,7 +68,7 @@ public sealed class ApplyEquivalenceTests : IDisposable
             using var stop = new CancellationTokenSource();
             var firstGroupStored = new Progress(p => { if (p.Status.StartsWith("Storing results", StringComparison.Ordinal)) stop.Cancel(); });
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.SyncAsync(jobId, MaxRetries, firstGroupStored, stop.Token));
-            var retriedSoFar = Ids(index.Connection, "SELECT id FROM chunks WHERE batch_job_id = $job AND embedding_status = 'Pending'", jobId);
+            var retriedSoFar = Ids(((SqliteConnection)index.Connection), "SELECT id FROM chunks WHERE batch_job_id = $job AND embedding_status = 'Pending'", jobId);
             Assert.NotEmpty(retriedSoFar);
 
             // The next flush takes the chunks the first group put back, before the sync is run again.
@@ -188,8 +188,8 @@ public sealed class ApplyEquivalenceTests : IDisposable
         var flush = await new BatchManager(index, service).FlushAsync(new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = chunks, MaxJobTokens = long.MaxValue }, null, CancellationToken.None);
         var job = Assert.Single(flush.Jobs);
         Assert.Equal(chunks, job.Requests);
-        var keys = Ids(index.Connection, "SELECT id FROM chunks WHERE batch_job_id = $job ORDER BY id", job.Id);
-        Checkpoint(index.Connection);
+        var keys = Ids(((SqliteConnection)index.Connection), "SELECT id FROM chunks WHERE batch_job_id = $job ORDER BY id", job.Id);
+        Checkpoint(((SqliteConnection)index.Connection));
         return (database, job.Id, keys);
     }
 
@@ -206,7 +206,7 @@ public sealed class ApplyEquivalenceTests : IDisposable
         await File.WriteAllLinesAsync(output, lines);
         using var index = SemanticIndex.Open(database, createIfMissing: false);
         var result = await new BatchManager(index, new FileBatchService(folder, output)).SyncAsync(jobId, MaxRetries, null, CancellationToken.None);
-        var chunks = Rows(index.Connection, """
+        var chunks = Rows(((SqliteConnection)index.Connection), """
             SELECT c.id || '|' || c.embedding_status || '|' || COALESCE(c.error_message, '') || '|' || c.retry_count || '|' || COALESCE(hex(v.vector), '')
             FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id WHERE c.batch_job_id = $job ORDER BY c.id
             """, jobId);

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using SemanticCore.Batches;
 using SemanticCore.Ingestion;
 using SemanticCore.Model;
@@ -29,7 +30,7 @@ public sealed class SpendLedgerTests : IDisposable
         index.Jobs.CreateAndClaim(jobId, new ClaimLimits(MaxChunks: 1_000, MaxJobTokens: long.MaxValue, QueueTokens: null, AffordableTokens: null));
         index.Jobs.RecordInput(jobId, "files/input", estimatedTokens: 1_000);
         index.Jobs.MarkSubmitted(jobId, "batches/1", "files/input");
-        Sql.Execute(index.Connection, "UPDATE batch_jobs SET succeeded_count = request_count, token_count = 4000 WHERE id = $id", ("$id", jobId));
+        Sql.Execute(((SqliteConnection)index.Connection), "UPDATE batch_jobs SET succeeded_count = request_count, token_count = 4000 WHERE id = $id", ("$id", jobId));
         return jobId;
     }
 
@@ -66,8 +67,8 @@ public sealed class SpendLedgerTests : IDisposable
     {
         var jobId = SubmittedJob(chunks: 10);
         using var index = SemanticIndex.Open(Database, createIfMissing: false);
-        var requests = (long)Sql.Scalar(index.Connection, "SELECT request_count FROM batch_jobs WHERE id = $id", ("$id", jobId))!;
-        Sql.Execute(index.Connection, "UPDATE batch_jobs SET succeeded_count = $half, token_count = 0 WHERE id = $id", ("$half", requests / 2), ("$id", jobId));
+        var requests = (long)Sql.Scalar(((SqliteConnection)index.Connection), "SELECT request_count FROM batch_jobs WHERE id = $id", ("$id", jobId))!;
+        Sql.Execute(((SqliteConnection)index.Connection), "UPDATE batch_jobs SET succeeded_count = $half, token_count = 0 WHERE id = $id", ("$half", requests / 2), ("$id", jobId));
 
         Assert.True(index.Jobs.EndWithoutResults(jobId, BatchJobStatus.Cancelled, "The remote job ended Cancelled.", maxRetries: 3));
 

@@ -102,6 +102,10 @@ internal sealed class PostgresDatabase : IDisposable
 /// <summary>PostgreSQL's failures as the module's documented ErrorIds, each saying what to do; never with a password.</summary>
 internal static class PostgresFailures
 {
+    /// <summary>As <see cref="Map"/> for PostgreSQL's failures; null for another engine's.</summary>
+    public static SemanticCoreException? TryMap(System.Data.Common.DbException exception, string displayName, string fallbackId, FailureKind fallbackKind) =>
+        exception is NpgsqlException npgsql ? Map(npgsql, displayName, fallbackId, fallbackKind) : null;
+
     /// <param name="fallbackId">The ErrorId of any other failure (what the caller was doing).</param>
     public static SemanticCoreException Map(NpgsqlException exception, string displayName, string fallbackId, FailureKind fallbackKind = FailureKind.ResourceUnavailable)
     {

@@ -32,22 +32,6 @@ public static class SqliteFailures
         };
     }
 
-    /// <summary>
-    /// A failure that SQLite caused (a lock held past the busy timeout, a full disk...) as the documented ErrorId of
-    /// that cause, as <see cref="Map"/> gives it; any other failure as it is.
-    /// </summary>
-    public static SemanticCoreException ByCause(SemanticCoreException exception, string databasePath)
-    {
-        for (var cause = exception.InnerException; cause is not null; cause = cause.InnerException)
-        {
-            if (cause is not DbException store) continue;
-            var mapped = Map(store, databasePath, exception.ErrorId, exception.Kind);
-            return mapped.ErrorId == exception.ErrorId ? exception : mapped;
-        }
-
-        return exception;
-    }
-
     /// <summary>Whether a file could be created beside the index (SQLite's journal and WAL go there).</summary>
     private static bool CanWriteBeside(string databasePath)
     {
