@@ -14,6 +14,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource stopping = new();
     private readonly Dictionary<string, SemanticIndex> openIndexes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> serverIndexes = new(StringComparer.Ordinal);
     private readonly HashSet<string> announcedIndexes = new(StringComparer.Ordinal);
     private readonly LatestProgress progress = new();
     private bool parentProgressWritten;
@@ -81,13 +82,28 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     private (string Path, string Source, string? Given) ResolveDatabase()
     {
         // A blank -Database is a mistake (an unset variable, say), never a request for the default index.
-        if (Database is not null) return (ToFileSystemPath(Database, "-Database"), "-Database", Database);
+        if (Database is not null) return (Locate(Database, "-Database"), "-Database", Database);
         var fromEnvironment = Environment.GetEnvironmentVariable(DefaultDatabase.EnvironmentVariable);
         var source = $"$env:{DefaultDatabase.EnvironmentVariable}";
         return string.IsNullOrWhiteSpace(fromEnvironment)
             ? (DefaultDatabase.Path, "the per-user default", null)
-            : (ToFileSystemPath(fromEnvironment, source), source, fromEnvironment);
+            : (Locate(fromEnvironment, source), source, fromEnvironment);
     }
+
+    /// <summary>
+    /// An index file's full path, or a server index's name as output shows it (never its password); the connection
+    /// string itself is kept aside for <see cref="OpenIndex"/>.
+    /// </summary>
+    /// <exception cref="SemanticCoreException">InvalidPath, NotAFileSystemPath, InvalidDatabaseConnection.</exception>
+    private string Locate(string given, string parameter)
+    {
+        if (SemanticIndex.ServerIndexName(given) is not { } name) return ToFileSystemPath(given, parameter);
+        serverIndexes[name] = given;
+        return name;
+    }
+
+    /// <summary>What opens the index a resolved location names: the connection string of a server index, else the path.</summary>
+    protected string ConnectionFor(string location) => serverIndexes.GetValueOrDefault(location, location);
 
     /// <summary>
     /// Says once per index, without -Verbose, that this command created it (under -WhatIf: would create it): a line on
@@ -168,7 +184,7 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         if (openIndexes.TryGetValue(path, out var open)) return open;
         try
         {
-            var index = WhatIfRequested ? SemanticIndex.OpenForForecast(path) : SemanticIndex.Open(path, createIfMissing, settings);
+            var index = WhatIfRequested ? SemanticIndex.OpenForForecast(ConnectionFor(path)) : SemanticIndex.Open(ConnectionFor(path), createIfMissing, settings);
             WriteVerbose($"Index '{path}' (from {source}){(index.Created ? ", created" : "")}: {index.Settings}.");
             if (index.Created) AnnounceNewIndex(index.Settings);
             var upgrade = index.Migration.WhatIf

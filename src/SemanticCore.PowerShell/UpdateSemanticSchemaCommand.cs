@@ -33,7 +33,7 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
         SchemaUpdate plan;
         try
         {
-            plan = SemanticIndex.PlanUpgrade(path);
+            plan = SemanticIndex.PlanUpgrade(ConnectionFor(path));
         }
         catch (SemanticCoreException ex)
         {
@@ -63,7 +63,7 @@ public sealed class UpdateSemanticSchemaCommand : SemanticCmdlet
 
         try
         {
-            using var index = SemanticIndex.Open(path, createIfMissing: false);
+            using var index = SemanticIndex.Open(ConnectionFor(path), createIfMissing: false);
             WriteObject(index.Migration);
         }
         catch (SemanticCoreException ex)

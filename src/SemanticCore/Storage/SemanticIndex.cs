@@ -1,3 +1,4 @@
+using SemanticCore.Storage.Postgres;
 using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Storage;
@@ -5,7 +6,8 @@ namespace SemanticCore.Storage;
 /// <summary>
 /// An open SemanticCore index, whichever engine holds it: its settings, what opening did to its schema, and its stores
 /// (documents, chunks, batch jobs, ranking, spend, settings, maintenance). <see cref="Open"/> picks the engine from
-/// <c>-Database</c>: an SQLite file path (the engine's own code is in Storage/Sqlite).
+/// <c>-Database</c>: an SQLite file path, or a PostgreSQL connection URI or string (each engine's own code is in its folder,
+/// Storage/Sqlite and Storage/Postgres).
 /// </summary>
 public sealed class SemanticIndex : IDisposable
 {
@@ -40,7 +42,7 @@ public sealed class SemanticIndex : IDisposable
         this.connection = connection;
     }
 
-    /// <summary>Where the index is, as output objects show it: a full file path.</summary>
+    /// <summary>Where the index is, as output objects show it: a full file path, or a server index's name without its password.</summary>
     public string DatabasePath { get; }
     public IndexSettings Settings { get; }
     /// <summary>What opening did to the schema (no steps when it was current).</summary>
@@ -78,16 +80,28 @@ public sealed class SemanticIndex : IDisposable
     /// error and nothing but pending migrations is ever written.
     /// </summary>
     public static SemanticIndex Open(string database, bool createIfMissing, IndexSettingsRequest? settings = null) =>
-        SqliteIndexFile.Open(database, createIfMissing, settings);
+        PostgresLocation.IsPostgres(database)
+            ? PostgresIndex.Open(database, createIfMissing, settings)
+            : SqliteIndexFile.Open(database, createIfMissing, settings);
 
     /// <summary>What opening would do to the schema, read without writing anything (<c>-WhatIf</c>).</summary>
-    public static SchemaUpdate PlanUpgrade(string database) => SqliteIndexFile.PlanUpgrade(database);
+    public static SchemaUpdate PlanUpgrade(string database) =>
+        PostgresLocation.IsPostgres(database) ? PostgresIndex.PlanUpgrade(database) : SqliteIndexFile.PlanUpgrade(database);
+
+    /// <summary>
+    /// The name output shows for a server index (<c>postgresql://user@host:port/database?schema=name</c>, never a password),
+    /// or null when <paramref name="database"/> is a file path.
+    /// </summary>
+    /// <exception cref="SemanticCoreException">InvalidDatabaseConnection: a connection URI or string that can't be used.</exception>
+    public static string? ServerIndexName(string database) =>
+        PostgresLocation.IsPostgres(database) ? PostgresLocation.Parse(database).DisplayName : null;
 
     /// <summary>
     /// Opens the index for a forecast (<c>-WhatIf</c>) without writing to it: no settings recorded, and an index that needs
     /// a schema upgrade is forecast against an upgraded temporary copy.
     /// </summary>
-    public static SemanticIndex OpenForForecast(string database) => SqliteIndexFile.OpenForForecast(database);
+    public static SemanticIndex OpenForForecast(string database) =>
+        PostgresLocation.IsPostgres(database) ? PostgresIndex.OpenForForecast(database) : SqliteIndexFile.OpenForForecast(database);
 
     /// <summary>True once any document is stored; false on a new index that nothing was imported into.</summary>
     public bool HasDocuments
