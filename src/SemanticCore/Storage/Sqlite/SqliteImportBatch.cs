@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SemanticCore.Chunking;
@@ -228,27 +227,10 @@ internal sealed class SqliteImportBatch(SqliteConnection connection, SqliteDocum
         parameters["$content"].Value = draft.Content;
         parameters["$type"].Value = draft.Type.ToStorageName();
         parameters["$language"].Value = (object?)draft.Language ?? DBNull.Value;
-        parameters["$metadata"].Value = ChunkMetadata(draft);
+        parameters["$metadata"].Value = ChunkMetadata.Of(draft);
         parameters["$hash"].Value = draft.ContentHash;
         parameters["$status"].Value = status.ToString();
         insert.ExecuteNonQuery();
-    }
-
-    /// <summary>The chunk's metadata JSON; <c>_vector_source</c> is the exact text embedded (and sent to batch jobs).</summary>
-    private static string ChunkMetadata(ChunkDraft draft)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("_vector_source", draft.VectorSource);
-            json.WriteStartArray("breadcrumbs");
-            foreach (var crumb in draft.Breadcrumbs) json.WriteStringValue(crumb);
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     private SemanticCoreException WriteFailed(string path, SqliteException ex)
