@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
@@ -7,124 +8,16 @@ using SemanticCore.Model;
 namespace SemanticCore.Storage.Postgres;
 
 /// <summary>
-/// An import's unit of work on PostgreSQL: one transaction (begun at the first write) over many documents, each under its
-/// own savepoint, so a failed document is rolled back alone. New chunks go in with one statement per document and their
-/// vectors by binary COPY; a staging batch copies them into a temporary table, moved into <c>chunks</c> at the commit.
+/// An import's unit of work on PostgreSQL. New chunks go in with one statement per document and their vectors by binary
+/// COPY; a staging batch copies them into a temporary table, moved into <c>chunks</c> at the commit.
 /// </summary>
 internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresDocumentStore documents, string displayName, IndexSettings settings, bool stageNewChunks)
-    : IImportBatch, IDocumentWriter
+    : ImportBatch(connection, documents, stageNewChunks)
 {
     private const string ChunkColumns =
         "document_id, ordinal, content, chunk_type, language, metadata, content_hash, embedding_status, retry_count, created_at, updated_at";
 
-    /// <summary>The paths whose new chunks are staged and not in <c>chunks</c> yet.</summary>
-    private readonly HashSet<string> staged = new(StringComparer.Ordinal);
-    /// <summary>How many chunks each document has staged, so that reads count them.</summary>
-    private readonly Dictionary<long, int> stagedChunks = [];
-    /// <summary>What the document being written staged, undone from <see cref="stagedChunks"/> if its write rolls back.</summary>
-    private readonly List<(long DocumentId, int Count)> stagedByWrite = [];
-    private NpgsqlTransaction? transaction;
-
-    public T Read<T>(string path, Func<IImportReads, T> read)
-    {
-        try
-        {
-            // The same file twice in one batch: its first chunks must be in place to be compared with.
-            if (staged.Contains(path)) InsertStaged();
-            return read(this);
-        }
-        catch (NpgsqlException ex)
-        {
-            throw WriteFailed(path, ex);
-        }
-    }
-
-    public T Write<T>(string path, Func<IDocumentWriter, T> write)
-    {
-        const string savepoint = "document";
-        try
-        {
-            if (staged.Contains(path)) InsertStaged();
-            transaction ??= connection.BeginTransaction();
-            transaction.Save(savepoint);
-        }
-        catch (NpgsqlException ex)
-        {
-            throw WriteFailed(path, ex);
-        }
-
-        try
-        {
-            stagedByWrite.Clear();
-            var result = write(this);
-            transaction.Release(savepoint);
-            if (stageNewChunks) staged.Add(path);
-            return result;
-        }
-        catch (Exception ex)
-        {
-            foreach (var (documentId, count) in stagedByWrite) stagedChunks[documentId] -= count;
-            try
-            {
-                transaction.Rollback(savepoint);
-                transaction.Release(savepoint);
-            }
-            catch (NpgsqlException)
-            {
-                // The transaction itself is gone (the connection broke): the batch's documents are lost with it, and Commit says so.
-            }
-
-            if (ex is NpgsqlException npgsql) throw WriteFailed(path, npgsql);
-            throw;
-        }
-    }
-
-    public void Commit()
-    {
-        var committing = transaction;
-        transaction = null;
-        if (committing is null) return;
-        using (committing)
-        {
-            try
-            {
-                InsertStaged();
-                committing.Commit();
-            }
-            catch (NpgsqlException ex)
-            {
-                throw PostgresFailures.Map(ex, displayName, "DatabaseWriteFailed");
-            }
-            finally
-            {
-                // Committed or rolled back, the staged rows are gone with the transaction (the table is ON COMMIT DROP).
-                staged.Clear();
-                stagedChunks.Clear();
-            }
-        }
-    }
-
-    /// <summary>Rolls back what was written and not committed.</summary>
-    public void Dispose()
-    {
-        staged.Clear();
-        stagedChunks.Clear();
-        transaction?.Dispose();
-        transaction = null;
-    }
-
-    public StoredDocument? Find(string path) => documents.Find(path);
-
-    public IReadOnlyList<StoredChunkKey> ChunkKeys(long documentId) => documents.ChunkKeys(documentId);
-
-    public (int Chunks, int Pending) Counts(long documentId)
-    {
-        var (chunks, pending) = documents.Counts(documentId);
-        var waiting = stagedChunks.GetValueOrDefault(documentId);
-        return (chunks + waiting, pending + waiting);
-    }
-
-    public long SaveDocument(long? existingId, string path, string title, string contentHash, string chunker, string now)
+    public override long SaveDocument(long? existingId, string path, string title, string contentHash, string chunker, string now)
     {
         var at = Stamp(now);
         if (existingId is { } id)
@@ -153,7 +46,7 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
         }
     }
 
-    public void DeleteChunks(IReadOnlyCollection<long> ids, string now)
+    public override void DeleteChunks(IReadOnlyCollection<long> ids, string now)
     {
         if (ids.Count == 0) return;
         var array = ids.ToArray();
@@ -161,7 +54,7 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
         PostgresCommand.Execute(connection, "DELETE FROM chunks WHERE id = ANY(@ids)", ("ids", array));
     }
 
-    public void MoveChunks(IEnumerable<(long Id, int Ordinal)> moves, string now)
+    public override void MoveChunks(IEnumerable<(long Id, int Ordinal)> moves, string now)
     {
         var list = moves.ToList();
         if (list.Count == 0) return;
@@ -172,15 +65,14 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
             """, ("ids", list.Select(m => m.Id).ToArray()), ("ordinals", list.Select(m => m.Ordinal).ToArray()), ("now", Stamp(now)));
     }
 
-    public void AddChunks(long documentId, IReadOnlyList<ChunkDraft> drafts, IReadOnlyDictionary<string, float[]> vectors, string now)
+    public override void AddChunks(long documentId, IReadOnlyList<ChunkDraft> drafts, IReadOnlyDictionary<string, float[]> vectors, string now)
     {
         if (drafts.Count == 0) return;
-        if (stageNewChunks)
+        if (StagesNewChunks)
         {
             if (vectors.Count > 0) throw new InvalidOperationException("A staging import batch stores new chunks as Pending, without vectors.");
             Stage(documentId, drafts, Stamp(now));
-            stagedChunks[documentId] = stagedChunks.GetValueOrDefault(documentId) + drafts.Count;
-            stagedByWrite.Add((documentId, drafts.Count));
+            CountStaged(documentId, drafts.Count);
             return;
         }
 
@@ -259,24 +151,16 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
         copy.Complete();
     }
 
-    /// <summary>Moves the staged chunks into <c>chunks</c>, in the order they were staged.</summary>
-    private void InsertStaged()
+    protected override void MoveStaged()
     {
-        if (staged.Count == 0) return;
         PostgresCommand.Execute(connection, $"INSERT INTO chunks ({ChunkColumns}) SELECT {ChunkColumns} FROM staged_chunks ORDER BY seq");
         PostgresCommand.Execute(connection, "DELETE FROM staged_chunks");
-        staged.Clear();
-        stagedChunks.Clear();
     }
 
     /// <summary>The writer's timestamp text as the UTC instant PostgreSQL stores.</summary>
     private static DateTimeOffset Stamp(string now) =>
         Timestamps.Parse(now) ?? throw new ArgumentException($"'{now}' is not a timestamp.", nameof(now));
 
-    private SemanticCoreException WriteFailed(string path, NpgsqlException ex)
-    {
-        // Server gone, disk full, locked: this document is not imported (its changes rolled back).
-        var mapped = PostgresFailures.Map(ex, displayName, "DatabaseWriteFailed");
-        return new SemanticCoreException(mapped.ErrorId, mapped.Kind, $"Could not store '{path}': {mapped.Message}", ex);
-    }
+    // Every failure of an Npgsql connection is an NpgsqlException.
+    protected override SemanticCoreException StoreFailed(DbException exception) => PostgresFailures.Map((NpgsqlException)exception, displayName, "DatabaseWriteFailed");
 }
