@@ -1,52 +1,38 @@
-using Microsoft.Data.Sqlite;
 using SemanticCore.Batches;
-using SemanticCore.Ingestion;
 using SemanticCore.Model;
 using SemanticCore.Storage;
-using SemanticCore.Storage.Sqlite;
 
 namespace SemanticCore.Tests.Storage;
 
 /// <summary>A batch job is billed exactly once, in the transaction that ends it, however many processes end it at once.</summary>
-public sealed class SpendLedgerTests : IDisposable
+public sealed class SpendLedgerTests
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("semanticcore-spend-").FullName;
-
-    private string Database => Path.Combine(folder, "index.db");
-
-    /// <summary>An index with one Submitted job of <paramref name="chunks"/> chunks, all of them reported as succeeded.</summary>
-    private string SubmittedJob(int chunks)
+    /// <summary>A Gemini index with one Submitted job of <paramref name="chunks"/> chunks, all of them reported as succeeded.</summary>
+    private static (JobStoreBackend Store, string JobId) SubmittedJob(string backend, int chunks)
     {
-        var file = Path.Combine(folder, "guide.md");
-        File.WriteAllText(file, "# Guide\n\n" + string.Concat(Enumerable.Range(0, chunks).Select(i => $"## Part {i}\n\nParagraph {i} about keys.\n\n")));
-        using var index = SemanticIndex.Open(Database, createIfMissing: true, new IndexSettingsRequest(EmbeddingProviderKind.Gemini));
-        using (var importer = new DocumentImporter(index))
-        {
-            importer.Queue(file);
-            importer.Commit();
-        }
-
+        var store = JobStoreBackend.Create(backend, EmbeddingProviderKind.Gemini);
+        store.AddPendingChunks(chunks);
         var jobId = Guid.NewGuid().ToString();
-        index.Jobs.CreateAndClaim(jobId, new ClaimLimits(MaxChunks: 1_000, MaxJobTokens: long.MaxValue, QueueTokens: null, AffordableTokens: null));
-        index.Jobs.RecordInput(jobId, "files/input", estimatedTokens: 1_000);
-        index.Jobs.MarkSubmitted(jobId, "batches/1", "files/input");
-        Sql.Execute(((SqliteConnection)index.Connection), "UPDATE batch_jobs SET succeeded_count = request_count, token_count = 4000 WHERE id = $id", ("$id", jobId));
-        return jobId;
+        store.Jobs.CreateAndClaim(jobId, new ClaimLimits(MaxChunks: 1_000, MaxJobTokens: long.MaxValue, QueueTokens: null, AffordableTokens: null));
+        store.Jobs.RecordInput(jobId, "files/input", estimatedTokens: 1_000);
+        store.Jobs.MarkSubmitted(jobId, "batches/1", "files/input");
+        store.Execute("UPDATE batch_jobs SET succeeded_count = request_count, token_count = 4000 WHERE id = $id", ("$id", jobId));
+        return (store, jobId);
     }
 
-    [Fact]
-    public async Task Two_processes_finishing_the_same_job_at_once_bill_it_once()
+    [Theory, InlineData(JobStoreBackend.Sqlite), PostgresBackend]
+    public async Task Two_processes_finishing_the_same_job_at_once_bill_it_once(string backend)
     {
-        var jobId = SubmittedJob(chunks: 20);
-        using var first = SemanticIndex.Open(Database, createIfMissing: false);
-        using var second = SemanticIndex.Open(Database, createIfMissing: false);
+        var (first, jobId) = SubmittedJob(backend, chunks: 20);
+        using var _ = first;
+        using var second = first.OpenAnother();
         using var start = new Barrier(2);
         var stats = new SyncStats(0, 0, 0, 1_000);
 
-        bool Finish(SemanticIndex index)
+        bool Finish(JobStoreBackend host)
         {
             start.SignalAndWait();
-            return index.Jobs.Finish(jobId, null, "files/output", stats);
+            return host.Jobs.Finish(jobId, null, "files/output", stats);
         }
 
         var finished = await Task.WhenAll(Task.Run(() => Finish(first)), Task.Run(() => Finish(second)));
@@ -54,31 +40,43 @@ public sealed class SpendLedgerTests : IDisposable
 
         Assert.Equal(1, finished.Count(f => f));
         Assert.False(endedAgain);
+        Assert.Equal(BatchJobStatus.Completed, first.Jobs.Find(jobId)!.State);
         var day = Assert.Single(first.Spend.Days(null, null));
         Assert.Equal(SpendKind.Batch, day.Kind);
+        Assert.Equal(DateTime.UtcNow.Date, day.Date);
+        Assert.Equal(DateTimeKind.Utc, day.Date.Kind);
         Assert.Equal(1, day.Calls);
         Assert.Equal(4000, day.Tokens);
         Assert.Equal(0.0003m, day.Cost);
         Assert.Equal(0.0006m, day.InteractiveCost);
     }
 
-    [Fact]
-    public void A_job_without_reported_tokens_that_ends_part_way_bills_its_estimate_for_the_chunks_that_got_a_vector()
+    [Theory, InlineData(JobStoreBackend.Sqlite), PostgresBackend]
+    public void A_job_without_reported_tokens_that_ends_part_way_bills_its_estimate_for_the_chunks_that_got_a_vector(string backend)
     {
-        var jobId = SubmittedJob(chunks: 10);
-        using var index = SemanticIndex.Open(Database, createIfMissing: false);
-        var requests = (long)Sql.Scalar(((SqliteConnection)index.Connection), "SELECT request_count FROM batch_jobs WHERE id = $id", ("$id", jobId))!;
-        Sql.Execute(((SqliteConnection)index.Connection), "UPDATE batch_jobs SET succeeded_count = $half, token_count = 0 WHERE id = $id", ("$half", requests / 2), ("$id", jobId));
+        var (store, jobId) = SubmittedJob(backend, chunks: 10);
+        using var _ = store;
+        var requests = store.Jobs.Find(jobId)!.Requests;
+        store.Execute("UPDATE batch_jobs SET succeeded_count = $half, token_count = 0 WHERE id = $id", ("$half", (int)(requests / 2)), ("$id", jobId));
 
-        Assert.True(index.Jobs.EndWithoutResults(jobId, BatchJobStatus.Cancelled, "The remote job ended Cancelled.", maxRetries: 3));
+        Assert.True(store.Jobs.EndWithoutResults(jobId, BatchJobStatus.Cancelled, "The remote job ended Cancelled.", maxRetries: 3));
 
-        var day = Assert.Single(index.Spend.Days(null, null));
+        var day = Assert.Single(store.Spend.Days(null, null));
         Assert.Equal((1_000 * (requests / 2) + requests - 1) / requests, day.Tokens);
     }
 
-    public void Dispose()
+    [Theory, InlineData(JobStoreBackend.Sqlite), PostgresBackend]
+    public void Interactive_calls_and_queries_are_read_back_per_day_and_kind_within_the_bounds(string backend)
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(folder, recursive: true);
+        using var store = JobStoreBackend.Create(backend, EmbeddingProviderKind.Gemini);
+        var settings = IndexSettings.FromRequest(new IndexSettingsRequest(EmbeddingProviderKind.Gemini));
+        store.Spend.RecordCall(SpendKind.Query, settings, 10);
+        store.Spend.RecordCall(SpendKind.Interactive, settings, 1_000);
+        store.Spend.RecordCall(SpendKind.Interactive, settings, 2_000);
+
+        var days = store.Spend.Days(DateTime.UtcNow.AddHours(-1), null).ToList();
+
+        Assert.Equal([(SpendKind.Interactive, 2L, 3_000L), (SpendKind.Query, 1L, 10L)], days.Select(d => (d.Kind, d.Calls, d.Tokens)));
+        Assert.Empty(store.Spend.Days(null, DateTime.UtcNow.AddHours(-1)));
     }
 }

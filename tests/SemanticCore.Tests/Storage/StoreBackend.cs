@@ -28,7 +28,7 @@ internal sealed class StoreBackend : IDisposable
         {
             var index = SemanticIndex.Open(Path.Combine(folder, "index.db"), createIfMissing: true,
                 new IndexSettingsRequest(Settings.Provider, Settings.Model, Settings.Dimensions));
-            return new StoreSession(index.Documents, index.Chunks, index.Connection, index);
+            return new StoreSession(index.Documents, index.Chunks, (DbConnection)index.Connection, index);
         }
 
         var database = PostgresDatabase.Connect(postgres!);

@@ -39,7 +39,8 @@ internal static class PostgresVectorIndex
         // No timeout: building over a million vectors takes minutes; maintenance_work_mem decides how much fits in memory.
         using var command = new NpgsqlCommand(
             $"CREATE INDEX IF NOT EXISTS {Name} ON chunk_vectors USING hnsw ((embedding::{type}) {(type.StartsWith("half", StringComparison.Ordinal) ? "halfvec" : "vector")}_ip_ops)",
-            connection) { CommandTimeout = 0 };
+            connection)
+        { CommandTimeout = 0 };
         command.ExecuteNonQuery();
         return true;
     }

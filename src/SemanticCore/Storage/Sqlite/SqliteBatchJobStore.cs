@@ -234,41 +234,6 @@ internal sealed class SqliteBatchJobStore(SqliteConnection connection, string da
         while (reader.Read()) yield return Read(reader);
     }
 
-    private BatchJob Read(SqliteDataReader r)
-    {
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        var stats = Text(11) is { } json ? JsonSerializer.Deserialize<Dictionary<string, long>>(json) ?? [] : [];
-        long Stat(string key) => stats.TryGetValue(key, out var value) ? value : 0;
-        var jobSettings = new IndexSettings(Enum.Parse<EmbeddingProviderKind>(r.GetString(3)), r.GetString(4), r.GetInt32(5));
-        var tokens = r.GetInt64(10);
-        return new BatchJob
-        {
-            Id = r.GetString(0),
-            RemoteName = Text(1),
-            State = Enum.Parse<BatchJobStatus>(r.GetString(2)),
-            Provider = r.GetString(3),
-            Model = r.GetString(4),
-            Dimensions = r.GetInt32(5),
-            Requests = r.GetInt64(6),
-            Succeeded = r.GetInt64(7),
-            Failed = r.GetInt64(8),
-            Retried = r.GetInt64(9),
-            Tokens = tokens,
-            EstimatedTokens = Stat("estimatedTokens"),
-            EstimatedCost = Pricing.Cost(jobSettings, tokens > 0 ? tokens : Stat("estimatedTokens"), batch: true),
-            InteractiveCost = Pricing.Cost(jobSettings, tokens > 0 ? tokens : Stat("estimatedTokens"), batch: false),
-            UnknownKeys = Stat("unknownKeys"),
-            DuplicateKeys = Stat("duplicateKeys"),
-            MalformedLines = Stat("malformedLines"),
-            InputFile = Text(12),
-            OutputFile = Text(13),
-            ErrorMessage = Text(14),
-            CreatedAt = Timestamps.ParseUtc(Text(15)),
-            SubmittedAt = Timestamps.ParseUtcOrNull(Text(16)),
-            CompletedAt = Timestamps.ParseUtcOrNull(Text(17)),
-            UpdatedAt = Timestamps.ParseUtcOrNull(Text(18)),
-            Removed = r.GetInt64(19),
-            Database = databasePath,
-        };
-    }
+    private BatchJob Read(SqliteDataReader r) =>
+        BatchJobRows.Read(r, i => Timestamps.ParseUtcOrNull(r.IsDBNull(i) ? null : r.GetString(i)), databasePath);
 }

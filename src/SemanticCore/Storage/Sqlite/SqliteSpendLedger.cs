@@ -34,8 +34,7 @@ internal sealed class SqliteSpendLedger(SqliteConnection connection, string data
         var (reported, estimated, succeeded, requests) = (reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6));
         reader.Close();
         if (succeeded == 0) return;
-        var tokens = reported > 0 ? reported : (estimated * Math.Min(succeeded, requests) + requests - 1) / Math.Max(requests, 1);
-        Insert(SpendKind.Batch, settings, tokens, jobId);
+        Insert(SpendKind.Batch, settings, BatchJobRows.BilledTokens(reported, estimated, succeeded, requests), jobId);
     }
 
     public IEnumerable<SpendDay> Days(DateTime? since, DateTime? until)
