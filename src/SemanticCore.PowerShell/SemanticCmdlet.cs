@@ -119,8 +119,8 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         {
             Message = $"{(whatIf ? "Would create" : "Created")} a new {settings.Provider} index at {path} ({settings.Model}, {settings.Dimensions} dimensions).",
         }, ["PSHOST", "SemanticCore", "IndexCreated"]);
-        // '~' is the home folder, not the current one.
-        if (given is null || given.StartsWith('~') || SessionState.Path.IsPSAbsolute(given, out _)) return;
+        // '~' is the home folder, not the current one; a server index has no folder (and its string may hold a password).
+        if (given is null || serverIndexes.ContainsKey(path) || given.StartsWith('~') || SessionState.Path.IsPSAbsolute(given, out _)) return;
         WriteWarning($"{source} '{given}' is a relative path, so the new index {(whatIf ? "would be" : "is")} in the current folder " +
             $"'{SessionState.Path.CurrentFileSystemLocation.ProviderPath}'. To use an existing index, give its full path or run the command from its folder.");
     }

@@ -29,7 +29,7 @@ internal sealed class PostgresRankingStore(NpgsqlConnection connection, string d
         }));
         command.CommandText = $"""
             SELECT c.id, ts_rank_cd({RankWeights}, c.search, q) AS score
-            FROM chunks c, ({query}) AS t(q)
+            FROM chunks c, (SELECT {query} AS q) AS t
             WHERE c.search @@ q{conditions}
             ORDER BY score DESC, c.id
             LIMIT @k
