@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Npgsql;
 using SemanticCore.Batches;
 using SemanticCore.Chunking;
