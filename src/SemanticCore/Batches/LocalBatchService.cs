@@ -7,26 +7,24 @@ using SemanticCore.Storage;
 namespace SemanticCore.Batches;
 
 /// <summary>
-/// The Local provider's batch backend: the same files and job lifecycle as the Batch API, kept in a
-/// spool folder next to the index (<c>index.db.batches/</c>). A job is computed when it is created
-/// and reported as succeeded on the next sync, so the whole async flow works offline, with no key.
+/// The Local provider's batch backend: the same files and job lifecycle as the Batch API, kept in the
+/// index's spool (a folder beside an SQLite index, <c>index.db.batches/</c>; the database of a server
+/// index). A job is computed when it is created and reported as succeeded on the next sync, so the
+/// whole async flow works offline, with no key.
 /// </summary>
-public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvider embedder) : IBatchService
+internal sealed class LocalBatchService(IBatchFileSpool spool, LocalEmbeddingProvider embedder) : IBatchService
 {
     private const string FilePrefix = "local-files/";
     private const string BatchPrefix = "local-batches/";
 
-    public static string SpoolDirectoryFor(string databasePath) => databasePath + ".batches";
-
     public async Task<string> UploadAsync(string localPath, string displayName, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(spoolDirectory);
         var name = FilePrefix + displayName + ".input.jsonl";
         await using (var source = File.OpenRead(localPath))
-        await using (var target = File.Create(PathOf(name)))
+        await using (var target = spool.OpenWrite(name))
         {
             await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
-            progress?.Report(target.Length);
+            progress?.Report(source.Length);
         }
 
         return name;
@@ -34,12 +32,10 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
 
     public async Task<BatchOperation> CreateAsync(string displayName, string inputFileName, CancellationToken cancellationToken)
     {
-        var output = PathOf(OutputName(displayName));
-        var partial = output + ".partial";
         long requests = 0;
-        await using (var input = File.OpenRead(PathOf(inputFileName)))
+        await using (var input = spool.OpenRead(inputFileName))
         using (var reader = new StreamReader(input))
-        await using (var target = File.Create(partial))
+        await using (var target = spool.OpenWrite(OutputName(displayName)))
         using (var json = new Utf8JsonWriter(target))
         {
             // One line at a time: a 100,000-chunk job never sits in memory.
@@ -55,22 +51,21 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
             }
         }
 
-        File.Move(partial, output, overwrite: true);
         return Operation(displayName, inputFileName, BatchState.Pending, requests);
     }
 
     public Task<BatchOperation?> FindAsync(string displayName, CancellationToken cancellationToken) =>
-        Task.FromResult(File.Exists(PathOf(OutputName(displayName)))
+        Task.FromResult(spool.Exists(OutputName(displayName))
             ? Operation(displayName, FilePrefix + displayName + ".input.jsonl", BatchState.Pending, 0)
             : null);
 
     public Task<BatchOperation> GetAsync(string remoteName, CancellationToken cancellationToken)
     {
         var displayName = remoteName.StartsWith(BatchPrefix, StringComparison.Ordinal) ? remoteName[BatchPrefix.Length..] : remoteName;
-        if (!File.Exists(PathOf(OutputName(displayName))))
+        if (!spool.Exists(OutputName(displayName)))
         {
             throw new SemanticCoreException("LocalBatchResultsMissing", FailureKind.ObjectNotFound,
-                $"The local batch job '{remoteName}' has no results in '{spoolDirectory}' (was the folder removed?).");
+                $"The local batch job '{remoteName}' has no results in '{spool}' (were they removed?).");
         }
 
         return Task.FromResult(Operation(displayName, FilePrefix + displayName + ".input.jsonl", BatchState.Succeeded, 0) with
@@ -83,25 +78,24 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
     public Task CancelAsync(string remoteName, CancellationToken cancellationToken)
     {
         var displayName = remoteName.StartsWith(BatchPrefix, StringComparison.Ordinal) ? remoteName[BatchPrefix.Length..] : remoteName;
-        if (Directory.Exists(spoolDirectory)) File.Delete(PathOf(OutputName(displayName)));
+        spool.Delete(OutputName(displayName));
         return Task.CompletedTask;
     }
 
     public Task<Stream> OpenResultsAsync(string responsesFileName, CancellationToken cancellationToken) =>
-        Task.FromResult<Stream>(File.OpenRead(PathOf(responsesFileName)));
+        Task.FromResult(spool.OpenRead(responsesFileName));
 
     public Task DeleteFileAsync(string fileName, CancellationToken cancellationToken)
     {
-        // A spool folder removed by hand means the file is gone already.
-        if (Directory.Exists(spoolDirectory)) File.Delete(PathOf(fileName));
+        spool.Delete(fileName);
         return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<string>> DeleteUploadsAsync(string displayName, CancellationToken cancellationToken)
     {
         var name = FilePrefix + displayName + ".input.jsonl";
-        if (!File.Exists(PathOf(name))) return Task.FromResult<IReadOnlyList<string>>([]);
-        File.Delete(PathOf(name));
+        if (!spool.Exists(name)) return Task.FromResult<IReadOnlyList<string>>([]);
+        spool.Delete(name);
         return Task.FromResult<IReadOnlyList<string>>([name]);
     }
 
@@ -116,8 +110,6 @@ public sealed class LocalBatchService(string spoolDirectory, LocalEmbeddingProvi
         exception is FileNotFoundException or DirectoryNotFoundException or SemanticCoreException { ErrorId: "LocalBatchResultsMissing" };
 
     private static string OutputName(string displayName) => FilePrefix + displayName + ".output.jsonl";
-
-    private string PathOf(string fileName) => Path.Combine(spoolDirectory, Path.GetFileName(fileName));
 
     private static BatchOperation Operation(string displayName, string inputFileName, BatchState state, long requests) => new()
     {

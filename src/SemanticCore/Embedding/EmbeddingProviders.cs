@@ -18,7 +18,7 @@ public static class EmbeddingProviders
     /// <summary>Where the index's batch jobs run; Gemini needs the dedicated batch key.</summary>
     public static IBatchService CreateBatchService(SemanticIndex index, ApiKey? batchKey) => index.Settings.Provider switch
     {
-        EmbeddingProviderKind.Local => new LocalBatchService(LocalBatchService.SpoolDirectoryFor(index.DatabasePath), new LocalEmbeddingProvider(index.Settings)),
+        EmbeddingProviderKind.Local => new LocalBatchService(index.Spool, new LocalEmbeddingProvider(index.Settings)),
         _ => new GeminiBatchService(GeminiHttp.CreateClient(batchKey ?? throw Keyring.Missing(KeyKind.Batch), index.Settings), new UploadMimeTypeSetting(index)),
     };
 }

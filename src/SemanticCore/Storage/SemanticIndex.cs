@@ -39,6 +39,7 @@ public sealed class SemanticIndex : IDisposable
         Chunks = stores.Chunks;
         Ranking = stores.Ranking;
         Maintenance = stores.Maintenance;
+        Spool = stores.Spool;
         this.connection = connection;
     }
 
@@ -67,6 +68,8 @@ public sealed class SemanticIndex : IDisposable
     internal IRankingStore Ranking { get; }
     /// <summary>Reads what the health checks look at, and writes backup copies.</summary>
     internal IIndexMaintenance Maintenance { get; }
+    /// <summary>Where the Local provider keeps its batch files.</summary>
+    internal IBatchFileSpool Spool { get; }
 
     /// <summary>Runs after the connection closes (a forecast's temporary copy is deleted).</summary>
     internal Action? Closed { get; init; }
@@ -159,4 +162,4 @@ public sealed class SemanticIndex : IDisposable
 
 /// <summary>The stores of one open index, as its engine builds them.</summary>
 internal sealed record IndexStores(IBatchJobStore Jobs, ISpendLedger Spend, ISettingValues Values, IDocumentStore Documents, IChunkStore Chunks,
-    IRankingStore Ranking, IIndexMaintenance Maintenance);
+    IRankingStore Ranking, IIndexMaintenance Maintenance, IBatchFileSpool Spool);

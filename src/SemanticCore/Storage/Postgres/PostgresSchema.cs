@@ -171,9 +171,11 @@ internal static class PostgresSchema
         // The Local provider's batch files: in the database, so that any host can sync a job another host submitted.
         """
         CREATE TABLE local_batch_files (
-            name       text PRIMARY KEY,
+            name       text NOT NULL,
+            part       integer NOT NULL,
             content    bytea NOT NULL,
-            created_at timestamptz NOT NULL
+            created_at timestamptz NOT NULL,
+            PRIMARY KEY (name, part)
         )
         """,
     ];

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SemanticCore.Batches;
 using SemanticCore.Model;
 
 namespace SemanticCore.Storage.Sqlite;
@@ -133,7 +134,8 @@ internal static class SqliteIndexFile
             documents,
             new SqliteChunkStore(connection, documents, path),
             new SqliteRankingStore(connection, documents, path, settings),
-            new SqliteIndexMaintenance(connection));
+            new SqliteIndexMaintenance(connection),
+            new FolderSpool(path + ".batches"));
         return new SemanticIndex(path, settings, migration, created, stores, connection)
         {
             // The upgraded temporary copy a forecast of an older index reads goes with the index object.
