@@ -25,6 +25,7 @@ internal static class Errors
         ["DatabaseAuthenticationFailed"] = "Check the user name and password: in the connection string, $env:PGPASSWORD or the pgpass file.",
         ["PgvectorMissing"] = "Install pgvector on the server, then have its administrator run 'CREATE EXTENSION vector;' in the database once.",
         ["BackupNotSupported"] = "Back up a PostgreSQL index with pg_dump --schema=<the index's schema> (docs/postgres.md).",
+        ["VectorIndexUnsupported"] = "Omit -VectorIndex: an SQLite index's searches are exact and in memory; an HNSW index is for PostgreSQL indexes of at most 4,000 dimensions.",
         ["InvalidBusyTimeout"] = "Set $env:SEMANTICCORE_BUSY_TIMEOUT to a whole number of seconds from 1 to 86400, or clear it to wait 30 s.",
         ["IndexReadOnly"] = "Give your account write access to the index file and its folder, or copy the index somewhere writable.",
         ["DiskFull"] = "Free some disk space, then run the command again.",

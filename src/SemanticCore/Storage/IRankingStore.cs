@@ -28,6 +28,13 @@ internal interface IRankingStore
     /// <summary>Forgets this index's vectors held in this process's memory (none when the store holds none there).</summary>
     void ForgetVectorsInMemory();
 
+    /// <summary>
+    /// Builds (<see cref="VectorIndexKind.Hnsw"/>) or drops (<see cref="VectorIndexKind.None"/>) the index semantic searches
+    /// go through; returns what it did in a sentence, or null when the index was already so.
+    /// </summary>
+    /// <exception cref="SemanticCoreException">VectorIndexUnsupported: the store ranks its vectors another way.</exception>
+    string? SetVectorIndex(VectorIndexKind kind);
+
     /// <summary>What a search shows of each chunk in <paramref name="chunkIds"/>, by chunk id; a chunk deleted meanwhile (by another process) is missing.</summary>
     IReadOnlyDictionary<long, ChunkDetails> Details(IReadOnlyCollection<long> chunkIds);
 }

@@ -101,6 +101,10 @@ internal sealed class PostgresRankingStore(NpgsqlConnection connection, string d
     {
     }
 
+    public string? SetVectorIndex(VectorIndexKind kind) => Read(() => kind == VectorIndexKind.Hnsw
+        ? PostgresVectorIndex.Build(connection, settings, displayName) ? "Built the HNSW index of the vectors (semantic searches are approximate from now on)" : null
+        : PostgresVectorIndex.Drop(connection) ? "Dropped the HNSW index of the vectors (semantic searches are exact from now on)" : null);
+
     public IReadOnlyDictionary<long, ChunkDetails> Details(IReadOnlyCollection<long> chunkIds) => Read(() =>
     {
         if (chunkIds.Count == 0) return new Dictionary<long, ChunkDetails>();

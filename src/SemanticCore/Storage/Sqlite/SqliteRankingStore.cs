@@ -74,6 +74,12 @@ internal sealed class SqliteRankingStore(SqliteConnection connection, IDocumentS
 
     public void ForgetVectorsInMemory() => VectorCache.Evict(databasePath);
 
+    /// <summary>An SQLite index scores every vector in memory with SIMD: exact, and there is no other index to build.</summary>
+    public string? SetVectorIndex(VectorIndexKind kind) => kind == VectorIndexKind.None
+        ? null
+        : throw new SemanticCoreException("VectorIndexUnsupported", FailureKind.InvalidOperation,
+            $"The index '{databasePath}' is an SQLite file: its searches are exact, over vectors held in memory. An HNSW index is for PostgreSQL indexes (docs/postgres.md).");
+
     public IReadOnlyDictionary<long, ChunkDetails> Details(IReadOnlyCollection<long> chunkIds) => Read(() =>
     {
         var rows = new Dictionary<long, ChunkDetails>();
