@@ -74,7 +74,7 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
         try
         {
             var database = ResolveDatabasePath();
-            if (File.Exists(database))
+            if (IndexExists(database))
             {
                 var index = OpenIndex(createIfMissing: false);
                 return ImporterFor(index).Forecast(file, ForecastCap(index.Settings));

@@ -102,6 +102,9 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         return name;
     }
 
+    /// <summary>True when the resolved location holds an index (a file, or a server index's schema).</summary>
+    protected bool IndexExists(string location) => SemanticIndex.Exists(ConnectionFor(location));
+
     /// <summary>What opens the index a resolved location names: the connection string of a server index, else the path.</summary>
     protected string ConnectionFor(string location) => serverIndexes.GetValueOrDefault(location, location);
 

@@ -47,7 +47,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
         var whatIf = WhatIfRequested;
         var database = ResolveDatabasePath();
         // A forecast never creates the index, nor writes to it (not even settings it has not recorded yet).
-        var index = whatIf && !File.Exists(database) ? null : OpenIndex(createIfMissing: !whatIf, whatIf ? null : SettingsRequest());
+        var index = whatIf && !IndexExists(database) ? null : OpenIndex(createIfMissing: !whatIf, whatIf ? null : SettingsRequest());
         var files = FilesIn(folder);
 
         var done = 0;

@@ -91,6 +91,10 @@ public sealed class SemanticIndex : IDisposable
     public static SchemaUpdate PlanUpgrade(string database) =>
         PostgresLocation.IsPostgres(database) ? PostgresIndex.PlanUpgrade(database) : SqliteIndexFile.PlanUpgrade(database);
 
+    /// <summary>True when there is an index (a file, or a server index's schema) at <paramref name="database"/>.</summary>
+    public static bool Exists(string database) =>
+        PostgresLocation.IsPostgres(database) ? PostgresIndex.Exists(database) : File.Exists(database);
+
     /// <summary>
     /// The name output shows for a server index (<c>postgresql://user@host:port/database?schema=name</c>, never a password),
     /// or null when <paramref name="database"/> is a file path.

@@ -35,6 +35,14 @@ internal static class PostgresIndex
         }
     }
 
+    /// <summary>True when the schema holds an index (a forecast of a new index must not create one).</summary>
+    public static bool Exists(string database)
+    {
+        using var db = PostgresDatabase.Connect(database);
+        using var connection = db.Connect();
+        return PostgresIndexSchema.ReadVersion(connection, db.Location.Schema) > 0;
+    }
+
     /// <summary>What opening would do to the schema, read without writing anything (<c>-WhatIf</c>).</summary>
     public static SchemaUpdate PlanUpgrade(string database)
     {
