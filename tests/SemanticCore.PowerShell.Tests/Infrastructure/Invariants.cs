@@ -26,7 +26,7 @@ public static class Invariants
                 SELECT 1 FROM chunk_vectors v WHERE v.chunk_id = c.id
                   AND v.model = (SELECT value FROM settings WHERE key = 'model')
                   AND v.dimensions = CAST((SELECT value FROM settings WHERE key = 'dimensions') AS INTEGER)
-                  AND {{(postgres ? "vector_dims(v.embedding) = v.dimensions" : "length(v.vector) = 4 * v.dimensions")}})
+                  AND {{(postgres ? "cardinality(v.embedding::real[]) = v.dimensions" : "length(v.vector) = 4 * v.dimensions")}})
             """);
         Expect("vectors of no chunk", "SELECT COUNT(*) FROM chunk_vectors WHERE chunk_id NOT IN (SELECT id FROM chunks)");
         Expect("chunks of no document", "SELECT COUNT(*) FROM chunks WHERE document_id IS NOT NULL AND document_id NOT IN (SELECT id FROM documents)");
