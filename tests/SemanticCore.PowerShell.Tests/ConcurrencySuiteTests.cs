@@ -91,7 +91,8 @@ public sealed class ConcurrencySuiteTests(ModuleFixture module, ITestOutputHelpe
         // Jobs created = jobs at the service; every chunk was sent, and again only after an answer that stored nothing (a 429).
         Assert.Equal(gemini.Server.Batches.Select(b => b.Name).Order(), Db.Rows(database, "SELECT remote_name FROM batch_jobs WHERE remote_name IS NOT NULL").Select(r => (string)r[0]!).Order());
         var sentIn = RemoteJobsByChunk(gemini.Server);
-        foreach (var row in Db.Rows(database, "SELECT id, retry_count FROM chunks"))
+        // By chunk id only on PostgreSQL: SQLite gives a new chunk the id of a deleted one (no AUTOINCREMENT).
+        foreach (var row in index.IsPostgres ? Db.Rows(database, "SELECT id, retry_count FROM chunks") : [])
         {
             Assert.True(sentIn.TryGetValue((long)row[0]!, out var jobs) && jobs.Count <= (long)row[1]! + 1, $"Chunk {row[0]} was sent in {jobs?.Count ?? 0} jobs with {row[1]} retries");
         }

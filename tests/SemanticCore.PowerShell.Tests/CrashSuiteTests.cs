@@ -67,7 +67,7 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
         new("sync: polling", "Sync-BatchJob -Database $db", IsPoll, FlushFirst: true),
         new("sync: downloading the results", "Sync-BatchJob -Database $db", IsDownload, FlushFirst: true),
         new("sync: results stored, deleting the remote files", "Sync-BatchJob -Database $db", IsFileDelete, FlushFirst: true),
-        new("stop: cancel made, reply not yet received", "Get-BatchJob -Database $db | Stop-BatchJob -Database $db", IsCancel, AfterHandling: true, FlushFirst: true),
+        new("stop: cancel made, reply not yet received", "Get-BatchJob -Database $db | Stop-BatchJob", IsCancel, AfterHandling: true, FlushFirst: true),
     ];
 
     public static TheoryData<string> PointNames => new(Points.Select(p => p.Name));

@@ -33,9 +33,10 @@ public sealed class PostgresCmdletTests(ModuleFixture module) : IDisposable
         ("search Hybrid", "Search-SemanticIndex 'restart the queue worker' -Database $db -Mode Hybrid -Top 3 -DocumentPath (Resolve-Path kb/kb-001.md).Path"),
         ("search Semantic", "Search-SemanticIndex 'restart the queue worker' -Database $db -Mode Semantic -Top 3 -ChunkType Text"),
         ("search Keyword", "Search-SemanticIndex 'backup rotates' -Database $db -Mode Keyword -Top 3"),
+        ("piped hits", "Search-SemanticIndex 'restart the queue worker' -Database $db -Top 2 | Get-ChunkStatus"),
         ("reset", "Get-ChunkStatus -Database $db -DocumentPath (Resolve-Path kb/kb-002.md).Path | Reset-ChunkStatus -Database $db -Force -PassThru"),
         ("flush again", "Invoke-BatchFlush -Database $db -Force"),
-        ("stop", "Get-BatchJob -Database $db -Active | Stop-BatchJob -Database $db -Confirm:$false"),
+        ("stop", "Get-BatchJob -Database $db -Active | Stop-BatchJob -Confirm:$false"),
         ("remove", "Remove-SemanticDocument -Path (Resolve-Path kb/kb-003.md).Path -Database $db -Confirm:$false"),
         ("schema", "Update-SemanticSchema -Database $db"),
         ("health", "Test-SemanticIndex -Database $db"),
@@ -87,8 +88,7 @@ public sealed class PostgresCmdletTests(ModuleFixture module) : IDisposable
         var index = TestIndex.For("Postgres", dir);
         var chunks = BatchTestKit.WriteCorpus(dir, "kb", documents: 3, sections: 4, tag: "kb");
         using var ps = module.NewSession(dir.Path);
-        var variables = GeminiFake.KeyVariables();
-        variables["db"] = index.Database;
+        var variables = KeysAnd(index);
         try
         {
             ps.Run("Set-SemanticKeyring -ApiKey $ApiKey -BatchApiKey $BatchKey; Import-SemanticDocument kb/*.md -Database $db -Mode Async | Out-Null", variables).AssertNoErrors();
@@ -151,8 +151,7 @@ public sealed class PostgresCmdletTests(ModuleFixture module) : IDisposable
         var index = TestIndex.For("Postgres", dir);
         var chunks = BatchTestKit.WriteCorpus(dir, "kb", documents: 6, sections: 10, tag: "kb");
         using var ps = module.NewSession(dir.Path);
-        var variables = GeminiFake.KeyVariables();
-        variables["db"] = index.Database;
+        var variables = KeysAnd(index);
         ps.Run("Import-SemanticDocument kb/*.md -Database $db -Mode Async | Out-Null; Invoke-BatchFlush -Database $db -Force -MaxBatchSize 25 -BatchApiKey $BatchKey | Out-Null", variables).AssertNoErrors();
 
         // The sync holds its connections while the fake holds the second download; they are killed, then it goes on.
@@ -169,6 +168,14 @@ public sealed class PostgresCmdletTests(ModuleFixture module) : IDisposable
         Assert.Equal((long)chunks, Db.Scalar<long>(index.Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status = 'Ready'"));
         Assert.All(gemini.Server.Batches.GroupBy(b => b.DisplayName), created => Assert.Single(created));
         Invariants.AssertHold(index.Database);
+    }
+
+    /// <summary>The script variables of a Gemini test: $ApiKey, $BatchKey and $db.</summary>
+    private static Dictionary<string, object?> KeysAnd(TestIndex index)
+    {
+        var variables = GeminiFake.KeyVariables();
+        variables["db"] = index.Database;
+        return variables;
     }
 
     private Dictionary<string, PsResult> RunSteps(TestIndex index)
