@@ -113,8 +113,9 @@ public sealed class SyncBatchJobCommand : WaitingBatchCmdlet
         {
             // Listed a moment ago, then dropped by a flush whose chunks were all removed meanwhile: nothing to sync.
         }
-        catch (SemanticCoreException ex)
+        catch (SemanticCoreException ex) when (ex.ErrorId != "DatabaseUnavailable")
         {
+            // A lost server connection ends the command (it stops as a terminating error): the next jobs cannot be stored either.
             WriteError(Errors.FromIndex(ex, index.DatabasePath, jobId));
         }
 

@@ -2,6 +2,9 @@
 
 # The error handling the docs promise to runbook authors, in the forms the docs show.
 
+# SQLite only: two of these errors come from files (a newer schema written into the file header, a missing path), and the
+# others' PostgreSQL runs (IndexSettingsConflict, per-item PathNotFound) are in tests/SemanticCore.PowerShell.Tests/PostgresCmdletTests.cs.
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 }

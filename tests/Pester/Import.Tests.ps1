@@ -1,5 +1,8 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 
+# SQLite only: these tests are about files (paths from Get-ChildItem, a -WhatIf that must create no file, a file that is
+# not an index); the PostgreSQL import is covered by tests/SemanticCore.PowerShell.Tests/PostgresCmdletTests.cs.
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 }

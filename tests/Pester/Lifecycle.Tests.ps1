@@ -1,17 +1,22 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'TestBackends.ps1')
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 }
 
-Describe 'The batch lifecycle on the Local provider' {
+Describe 'The batch lifecycle on the Local provider, on <Backend><Reason>' -ForEach (Get-TestBackend) {
     BeforeAll {
+        if ($Skip) { return }
         $kb = New-TestKnowledgeBase
-        $db = Join-Path $TestDrive 'index.db'
+        $db = New-TestIndex $Backend
         Get-ChildItem $kb -File | Import-SemanticDocument -Database $db -Provider Local -Mode Async | Out-Null
     }
 
-    It 'estimates a flush under -WhatIf without creating a job' {
+    It 'estimates a flush under -WhatIf without creating a job' -Skip:$Skip {
         $estimate = Invoke-BatchFlush -Database $db -Force -WhatIf
 
         $estimate.Chunks | Should -Be (Get-ChunkStatus -Database $db -Status Pending).Count
@@ -19,7 +24,7 @@ Describe 'The batch lifecycle on the Local provider' {
         Get-BatchJob -Database $db | Should -BeNullOrEmpty
     }
 
-    It 'flushes the Pending chunks into one Submitted job' {
+    It 'flushes the Pending chunks into one Submitted job' -Skip:$Skip {
         $job = Invoke-BatchFlush -Database $db -Force
 
         $job.PSTypeNames | Should -Contain 'SemanticCore.Model.BatchJob'
@@ -27,7 +32,7 @@ Describe 'The batch lifecycle on the Local provider' {
         (Get-ChunkStatus -Database $db | Group-Object BatchJobId).Name | Should -Be $job.Id
     }
 
-    It 'syncs the active job to Completed and every chunk to Ready' {
+    It 'syncs the active job to Completed and every chunk to Ready' -Skip:$Skip {
         $synced = Get-BatchJob -Database $db -Active | Sync-BatchJob -Database $db
 
         $synced.Status | Should -Be 'Completed'
@@ -37,7 +42,7 @@ Describe 'The batch lifecycle on the Local provider' {
         (Get-ChunkStatus -Database $db | Where-Object Status -ne 'Ready') | Should -BeNullOrEmpty
     }
 
-    It 'records the synced job once in the spend ledger, at cost 0 on Local' {
+    It 'records the synced job once in the spend ledger, at cost 0 on Local' -Skip:$Skip {
         Get-BatchJob -Database $db | Sync-BatchJob -Database $db | Out-Null
         $job = Get-BatchJob -Database $db
 
@@ -51,7 +56,7 @@ Describe 'The batch lifecycle on the Local provider' {
         Get-SemanticSpend -Database $db -Until (Get-Date).AddDays(-1) | Should -BeNullOrEmpty
     }
 
-    It 'exports chunk status to CSV and JSON as plain data' {
+    It 'exports chunk status to CSV and JSON as plain data' -Skip:$Skip {
         $csv = Join-Path $TestDrive 'chunks.csv'
         Get-ChunkStatus -Database $db | Select-Object Id, Status, ChunkType, Language, DocumentPath | Export-Csv $csv
 

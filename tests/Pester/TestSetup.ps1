@@ -37,3 +37,6 @@ Create the new batch key in the console, then store it in the session keyring.
     Set-Content -LiteralPath (Join-Path $Path 'notes.txt') -Value "First paragraph of the notes.`n`nSecond paragraph: storage quotas are reviewed quarterly."
     Get-Item -LiteralPath $Path
 }
+
+
+. (Join-Path $PSScriptRoot 'TestBackends.ps1')

@@ -1,5 +1,6 @@
 using FakeGemini;
 using SemanticCore.PowerShell.Tests.Infrastructure;
+using SemanticCore.Tests.Postgres;
 using Xunit.Abstractions;
 using static SemanticCore.PowerShell.Tests.BatchTestSupport;
 
@@ -10,7 +11,8 @@ namespace SemanticCore.PowerShell.Tests;
 /// documents, one flushing, one syncing, one searching and reading — as overlapping scheduled runs and an
 /// admin's session would. No command may fail or wait out the lock; afterwards a final flush and sync leave
 /// every chunk Ready with the text of the last import, each remote job created once, nothing left at the
-/// service, and the invariants hold. SEMANTICCORE_SOAK_SECONDS runs it longer.
+/// service, and the invariants hold. On PostgreSQL the four processes are as four hosts sharing one server index.
+/// SEMANTICCORE_SOAK_SECONDS runs it longer.
 /// </summary>
 [Collection(ModuleCollection.Name)]
 public sealed class ConcurrencySuiteTests(ModuleFixture module, ITestOutputHelper output) : IDisposable
@@ -20,8 +22,6 @@ public sealed class ConcurrencySuiteTests(ModuleFixture module, ITestOutputHelpe
 
     private readonly TestDirectory dir = new();
     private readonly Dictionary<string, object?> keys = GeminiFake.KeyVariables();
-
-    private string Database => dir.Combine("index.db");
 
     private static int Seconds =>
         int.TryParse(Environment.GetEnvironmentVariable("SEMANTICCORE_SOAK_SECONDS"), out var seconds) && seconds > 0 ? seconds : 8;
@@ -37,9 +37,14 @@ public sealed class ConcurrencySuiteTests(ModuleFixture module, ITestOutputHelpe
         if ($Error.Count) { $Error | ForEach-Object { 'ERROR ' + $_.FullyQualifiedErrorId + ': ' + $_ }; exit 1 }
         """;
 
-    [Fact]
-    public async Task Four_processes_importing_flushing_syncing_and_searching_at_once_leave_a_consistent_index()
+    [Theory]
+    [InlineData("Sqlite")]
+    [PostgresData]
+    public async Task Four_processes_importing_flushing_syncing_and_searching_at_once_leave_a_consistent_index(string backend)
     {
+        var index = TestIndex.For(backend, dir);
+        var database = index.Database;
+        var db = index.Argument;
         await using var gemini = await GeminiFake.StartAsync();
         gemini.Server.PollsUntilDone = 0;
         var refusedOnce = new HashSet<string>();
@@ -48,16 +53,16 @@ public sealed class ConcurrencySuiteTests(ModuleFixture module, ITestOutputHelpe
             lock (refusedOnce) return long.Parse(key) % 9 == 0 && refusedOnce.Add(key) ? LineOutcome.RateLimited429 : LineOutcome.Success;
         };
         WriteCorpus(dir, Documents);
-        using (var ps = module.NewSession(dir.Path)) ImportAsync(ps);
+        using (var ps = module.NewSession(dir.Path)) ImportAsync(ps, database: db);
 
         var rewrite = string.Join("\n", Enumerable.Range(0, Rewritten).Select(d =>
             $"Set-Content -LiteralPath 'kb/kb-{d:D3}.md' -Value \"# Changed runbook {d}`n`n## Step`n`nRound $($round): restart worker {d} on the new host.`n`n## Check`n`nRound $($round): read log {d}.\""));
         var commands = new[]
         {
-            Loop("IMPORTS", rewrite + "\nImport-SemanticDocument -Path kb/*.md -Database index.db -Mode Async | Out-Null"),
-            Loop("FLUSHES", "Invoke-BatchFlush -Database index.db -Force -MaxBatchSize 40 | Out-Null"),
-            Loop("SYNCS", "Sync-BatchJob -Database index.db | Out-Null"),
-            Loop("SEARCHES", "Search-SemanticIndex 'restart worker' -Database index.db -Top 5 | Out-Null; Get-ChunkStatus -Database index.db -Summary | Out-Null; Get-BatchJob -Database index.db | Out-Null"),
+            Loop("IMPORTS", rewrite + $"\nImport-SemanticDocument -Path kb/*.md -Database {db} -Mode Async | Out-Null"),
+            Loop("FLUSHES", $"Invoke-BatchFlush -Database {db} -Force -MaxBatchSize 40 | Out-Null"),
+            Loop("SYNCS", $"Sync-BatchJob -Database {db} | Out-Null"),
+            Loop("SEARCHES", $"Search-SemanticIndex 'restart worker' -Database {db} -Top 5 | Out-Null; Get-ChunkStatus -Database {db} -Summary | Out-Null; Get-BatchJob -Database {db} | Out-Null"),
         };
 
         var runs = new HostRace(dir.Path, gemini.Server.Endpoint).RunTogether(commands,
@@ -65,26 +70,34 @@ public sealed class ConcurrencySuiteTests(ModuleFixture module, ITestOutputHelpe
 
         foreach (var run in runs) output.WriteLine(run.Stdout.Trim());
         HostRace.AssertAllClean(runs);
-        Invariants.AssertHold(Database);
+        Invariants.AssertHold(database);
 
         // What the next scheduled runs do: flush and sync until nothing is left to send.
         using (var ps = module.NewSession(dir.Path))
         {
-            for (var round = 0; round < 6 && Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status IN ('Pending', 'Submitted')") > 0; round++)
+            for (var round = 0; round < 6 && Db.Scalar<long>(database, "SELECT COUNT(*) FROM chunks WHERE embedding_status IN ('Pending', 'Submitted')") > 0; round++)
             {
-                ps.Run("Invoke-BatchFlush -Database index.db -Force -BatchApiKey $BatchKey | Out-Null; Sync-BatchJob -Database index.db -BatchApiKey $BatchKey | Out-Null", keys).AssertNoErrors();
+                ps.Run($"Invoke-BatchFlush -Database {db} -Force -BatchApiKey $BatchKey | Out-Null; Sync-BatchJob -Database {db} -BatchApiKey $BatchKey | Out-Null", keys).AssertNoErrors();
             }
         }
 
-        Invariants.AssertHold(Database);
-        Assert.Equal(0L, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks WHERE embedding_status <> 'Ready'"));
-        Assert.Equal((long)Documents, Db.Scalar<long>(Database, "SELECT COUNT(*) FROM documents"));
+        Invariants.AssertHold(database);
+        Assert.Equal(0L, Db.Scalar<long>(database, "SELECT COUNT(*) FROM chunks WHERE embedding_status <> 'Ready'"));
+        Assert.Equal((long)Documents, Db.Scalar<long>(database, "SELECT COUNT(*) FROM documents"));
         // The rewritten documents hold the text of the importer's last round, and only that.
-        var last = Db.Scalar<string>(Database, "SELECT content FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.source_path LIKE '%kb-000.md' ORDER BY c.ordinal LIMIT 1");
+        var last = Db.Scalar<string>(database, "SELECT content FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.source_path LIKE '%kb-000.md' ORDER BY c.ordinal LIMIT 1");
         Assert.Contains(File.ReadAllText(dir.Combine("kb", "kb-000.md")).Split('\n')[4].Trim(), last, StringComparison.Ordinal);
         Assert.All(gemini.Server.Batches.GroupBy(b => b.DisplayName), created => Assert.Single(created));
-        Assert.Empty(gemini.Server.Files.Select(f => f.Name));
-        output.WriteLine($"Remote jobs: {gemini.Server.Batches.Count}; chunks: {Db.Scalar<long>(Database, "SELECT COUNT(*) FROM chunks")}");
+        // Jobs created = jobs at the service; every chunk was sent, and again only after an answer that stored nothing (a 429).
+        Assert.Equal(gemini.Server.Batches.Select(b => b.Name).Order(), Db.Rows(database, "SELECT remote_name FROM batch_jobs WHERE remote_name IS NOT NULL").Select(r => (string)r[0]!).Order());
+        var sentIn = RemoteJobsByChunk(gemini.Server);
+        // By chunk id only on PostgreSQL: SQLite gives a new chunk the id of a deleted one (no AUTOINCREMENT).
+        foreach (var row in index.IsPostgres ? Db.Rows(database, "SELECT id, retry_count FROM chunks") : [])
+        {
+            Assert.True(sentIn.TryGetValue((long)row[0]!, out var jobs) && jobs.Count <= (long)row[1]! + 1, $"Chunk {row[0]} was sent in {jobs?.Count ?? 0} jobs with {row[1]} retries");
+        }
+
+        output.WriteLine($"Remote jobs: {gemini.Server.Batches.Count}; chunks: {Db.Scalar<long>(database, "SELECT COUNT(*) FROM chunks")}");
     }
 
     public void Dispose() => dir.Dispose();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using FakeGemini;
 using SemanticCore.PowerShell.Tests.Infrastructure;
+using SemanticCore.Tests.Postgres;
 using Xunit.Abstractions;
 using static SemanticCore.PowerShell.Tests.BatchTestSupport;
 
@@ -13,18 +14,25 @@ namespace SemanticCore.PowerShell.Tests;
 /// ends Ready, no remote job is created twice, no chunk is paid for again beyond what a retry needs, nothing is
 /// left at the service or in the temp folder, and the invariants hold. The points are requests the fake holds
 /// (so the kill lands exactly there) or, inside local work, seeded delays. Set SEMANTICCORE_SOAK_SEEDS for
-/// more seeds of the delay-based points.
+/// more seeds of the delay-based points. On PostgreSQL the process's server connections are killed too
+/// (pg_terminate_backend) before the process, as when the network between a host and the server goes down.
 /// </summary>
 [Collection(ModuleCollection.Name)]
 public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper output) : IDisposable
 {
     private const int Documents = 20; // 10 chunks each
     private const string MaxBatchSize = "120"; // two jobs per flush of the 200 chunks
-    private const string Flush = $"Invoke-BatchFlush -Database index.db -Force -MaxBatchSize {MaxBatchSize}";
+    // Commands name the index as $db: the scripts set it to the test's index on either backend.
+    private const string Flush = $"Invoke-BatchFlush -Database $db -Force -MaxBatchSize {MaxBatchSize}";
 
     private readonly TestDirectory dir = new();
 
-    private string Database => dir.Combine("index.db");
+    private TestIndex? index;
+
+    /// <summary>The test's index: index.db in its folder unless a PostgreSQL test chose a server index.</summary>
+    private TestIndex Index => index ??= TestIndex.For("Sqlite", dir);
+
+    private string Database => Index.Database;
 
     private string TempFolder { get; } = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "semanticcore-crash-" + Guid.NewGuid().ToString("N"))).FullName;
 
@@ -56,10 +64,10 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
         new("flush: create sent, not yet made", Flush, IsCreate),
         new("flush: job made, reply not yet received", Flush, IsCreate, AfterHandling: true),
         new("flush: second job made, reply not yet received", Flush, IsCreate, AfterHandling: true, Skip: 1),
-        new("sync: polling", "Sync-BatchJob -Database index.db", IsPoll, FlushFirst: true),
-        new("sync: downloading the results", "Sync-BatchJob -Database index.db", IsDownload, FlushFirst: true),
-        new("sync: results stored, deleting the remote files", "Sync-BatchJob -Database index.db", IsFileDelete, FlushFirst: true),
-        new("stop: cancel made, reply not yet received", "Get-BatchJob -Database index.db | Stop-BatchJob", IsCancel, AfterHandling: true, FlushFirst: true),
+        new("sync: polling", "Sync-BatchJob -Database $db", IsPoll, FlushFirst: true),
+        new("sync: downloading the results", "Sync-BatchJob -Database $db", IsDownload, FlushFirst: true),
+        new("sync: results stored, deleting the remote files", "Sync-BatchJob -Database $db", IsFileDelete, FlushFirst: true),
+        new("stop: cancel made, reply not yet received", "Get-BatchJob -Database $db | Stop-BatchJob", IsCancel, AfterHandling: true, FlushFirst: true),
     ];
 
     public static TheoryData<string> PointNames => new(Points.Select(p => p.Name));
@@ -75,7 +83,17 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
 
     [Theory]
     [MemberData(nameof(PointNames))]
-    public async Task A_batch_command_killed_at_a_named_point_is_recovered_by_the_next_run(string pointName)
+    public Task A_batch_command_killed_at_a_named_point_is_recovered_by_the_next_run(string pointName) => KilledAtNamedPoint(pointName);
+
+    [PostgresTheory]
+    [MemberData(nameof(PointNames))]
+    public Task On_PostgreSQL_a_batch_command_and_its_connections_killed_at_a_named_point_are_recovered_by_the_next_run(string pointName)
+    {
+        index = TestIndex.For("Postgres", dir);
+        return KilledAtNamedPoint(pointName);
+    }
+
+    private async Task KilledAtNamedPoint(string pointName)
     {
         var point = Points.Single(p => p.Name == pointName);
         await using var gemini = await StartFakeAsync();
@@ -91,7 +109,17 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public async Task A_sync_killed_while_storing_results_is_recovered_by_the_next_run(int seed)
+    public Task A_sync_killed_while_storing_results_is_recovered_by_the_next_run(int seed) => SyncKilledWhileStoring(seed);
+
+    [PostgresTheory]
+    [MemberData(nameof(Seeds))]
+    public Task On_PostgreSQL_a_sync_and_its_connections_killed_while_storing_results_are_recovered_by_the_next_run(int seed)
+    {
+        index = TestIndex.For("Postgres", dir);
+        return SyncKilledWhileStoring(seed);
+    }
+
+    private async Task SyncKilledWhileStoring(int seed)
     {
         await using var gemini = await StartFakeAsync();
         var chunks = ImportCorpus();
@@ -99,7 +127,7 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
 
         // The kill lands somewhere from the last download on: storing, counting, deleting, or after the end.
         var downloads = gemini.Server.Hold(IsDownload, afterHandling: true, skip: 1);
-        var sync = StartHost("Sync-BatchJob -Database index.db", gemini.Server.Endpoint);
+        var sync = StartHost("Sync-BatchJob -Database $db", gemini.Server.Endpoint);
         await WaitHeldAsync(downloads, sync);
         downloads.Release();
         Thread.Sleep(new Random(seed).Next(0, 400));
@@ -190,14 +218,14 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
     {
         WriteCorpus(dir, Documents);
         using var ps = module.NewSession(dir.Path);
-        return ImportAsync(ps);
+        return ImportAsync(ps, database: Index.Argument);
     }
 
     private void RunInSession(string command)
     {
         using var ps = module.NewSession(dir.Path);
         using var env = BatchTestKit.Environment(("GEMINI_BATCH_API_KEY", GeminiFake.BatchKey));
-        ps.Run(command).AssertNoErrors();
+        ps.Run(command, new Dictionary<string, object?> { ["db"] = Index.Database }).AssertNoErrors();
     }
 
     private Dictionary<string, string?> HostEnvironment(Uri? endpoint, params (string Name, string? Value)[] more)
@@ -214,7 +242,7 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
         return environment;
     }
 
-    private Process StartHost(string command, Uri? endpoint) => HostProcess.Start(dir.Path, HostEnvironment(endpoint), "-Command", command);
+    private Process StartHost(string command, Uri? endpoint) => HostProcess.Start(dir.Path, HostEnvironment(endpoint), "-Command", $"$db = {Index.Argument}\n{command}");
 
     private async Task KillWhenHeldAsync(string command, HeldRequest hold, Uri endpoint)
     {
@@ -235,9 +263,10 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
         }
     }
 
-    /// <summary>SIGKILL: no finally block, no disposal, no flush of anything runs in the process.</summary>
-    private static void Kill(Process process)
+    /// <summary>SIGKILL: no finally block, no disposal, no flush of anything runs in the process; on PostgreSQL its connections die first.</summary>
+    private void Kill(Process process)
     {
+        if (Index.IsPostgres) output.WriteLine($"Server connections killed: {Index.KillConnections()}");
         process.Kill(entireProcessTree: true);
         Assert.True(process.WaitForExit(HangGuard), "The killed process did not end");
         process.Dispose();
@@ -253,8 +282,8 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
         var script = $$"""
             for ($round = 1; $round -le 6; $round++) {
                 {{Flush}} | Out-Null
-                Sync-BatchJob -Database index.db | Out-Null
-                $open = @(Get-ChunkStatus -Database index.db | Where-Object Status -in 'Pending', 'Submitted').Count
+                Sync-BatchJob -Database $db | Out-Null
+                $open = @(Get-ChunkStatus -Database $db | Where-Object Status -in 'Pending', 'Submitted').Count
                 if ($open -eq 0) { break }
             }
             "ROUNDS $round"
@@ -300,7 +329,7 @@ public sealed class CrashSuiteTests(ModuleFixture module, ITestOutputHelper outp
         {
             return File.Exists(Database) ? Db.Scalar<long>(Database, "SELECT COUNT(*) FROM documents") : 0;
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (System.Data.Common.DbException)
         {
             return 0; // the index is being created
         }

@@ -21,7 +21,7 @@ public sealed class SchemaTests(ModuleFixture module) : IDisposable
     private void CreateLegacyIndex()
     {
         Db.Execute(Database, "CREATE TABLE chunks(id INTEGER PRIMARY KEY, content TEXT NOT NULL, chunk_type TEXT, language TEXT)");
-        using var connection = Db.Open(Database);
+        using var connection = (Microsoft.Data.Sqlite.SqliteConnection)Db.Open(Database);
         foreach (var row in LegacyRows)
         {
             using var insert = connection.CreateCommand();

@@ -19,6 +19,18 @@ public class PostgresLocationTests
     }
 
     [Fact]
+    public void An_output_objects_Database_connects_with_the_password_its_index_was_named_with()
+    {
+        var host = $"h{Guid.NewGuid():N}.example.com";
+        Assert.Null(new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.Parse($"postgresql://alice@{host}/kb?schema=kb").ConnectionString).Password);
+        var named = PostgresLocation.Parse($"Host={host};Database=kb;Username=alice;Password=s3cr@t;Search Path=kb");
+
+        var piped = PostgresLocation.Parse(named.DisplayName);
+        Assert.Equal("s3cr@t", new Npgsql.NpgsqlConnectionStringBuilder(piped.ConnectionString).Password);
+        Assert.Null(new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.Parse($"postgresql://bob@{host}/kb?schema=kb").ConnectionString).Password);
+    }
+
+    [Fact]
     public void Takes_the_password_and_options_from_a_uri()
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.Parse("postgresql://alice:s3cr%40t@[::1]:5433/kb?sslmode=require&application_name=nightly").ConnectionString);

@@ -92,9 +92,11 @@ internal sealed class PostgresBatchResultWriter(NpgsqlConnection connection, str
 
     /// <summary>
     /// Writers of one job take turns (on its row, as its ending does, before any chunk): two processes storing the same
-    /// page at once then change each chunk once, in one order, and never deadlock.
+    /// page at once then change each chunk once, in one order, and never deadlock. NO KEY UPDATE, because FOR UPDATE would
+    /// also block an import recording the job's removed chunks (its foreign key takes KEY SHARE on the row) while that
+    /// import holds the very chunks this writer waits for: a deadlock.
     /// </summary>
-    private void LockJob() => Execute("SELECT 1 FROM batch_jobs WHERE id = @job FOR UPDATE");
+    private void LockJob() => Execute("SELECT 1 FROM batch_jobs WHERE id = @job FOR NO KEY UPDATE");
 
     /// <summary>The page's chunks, one row each, by binary COPY into the transaction's <c>result_page</c>.</summary>
     private void Copy(ResultPage page)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Npgsql;
 
@@ -67,8 +68,17 @@ internal sealed record PostgresLocation(string ConnectionString, string Schema, 
         // One connection per command is enough; a pool kept after the cmdlet ends would hold server sessions open.
         builder.Pooling = false;
         builder.ApplicationName ??= "SemanticCore.PS";
-        return new PostgresLocation(builder.ConnectionString, schema, Display(builder, schema));
+        var display = Display(builder, schema);
+        if (!string.IsNullOrEmpty(builder.Password)) Passwords[display] = builder.Password;
+        else if (Passwords.TryGetValue(display, out var password)) builder.Password = password;
+        return new PostgresLocation(builder.ConnectionString, schema, display);
     }
+
+    /// <summary>
+    /// The password each index was named with in this process, by display name: an output object's Database (which shows
+    /// none) piped into the next cmdlet connects as the command that made the object did.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, string> Passwords = new();
 
     /// <summary>What output objects show: <c>postgresql://user@host:port/database?schema=name</c>, never a password.</summary>
     private static string Display(NpgsqlConnectionStringBuilder builder, string schema)
