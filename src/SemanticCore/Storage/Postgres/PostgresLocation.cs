@@ -69,16 +69,18 @@ internal sealed record PostgresLocation(string ConnectionString, string Schema, 
         builder.Pooling = false;
         builder.ApplicationName ??= "SemanticCore.PS";
         var display = Display(builder, schema);
-        if (!string.IsNullOrEmpty(builder.Password)) Passwords[display] = builder.Password;
-        else if (Passwords.TryGetValue(display, out var password)) builder.Password = password;
+        if (!string.IsNullOrEmpty(builder.Password)) Named[display] = builder.ConnectionString;
+        // A name shown on output (no password, no options) connects as the string the index was opened with.
+        else if (Named.TryGetValue(display, out var named)) return new PostgresLocation(named, schema, display);
         return new PostgresLocation(builder.ConnectionString, schema, display);
     }
 
     /// <summary>
-    /// The password each index was named with in this process, by display name: an output object's Database (which shows
-    /// none) piped into the next cmdlet connects as the command that made the object did.
+    /// The connection string each index was named with in this process (password, TLS and other options), by display
+    /// name: an output object's Database, which shows none of them, piped into the next cmdlet connects as the command
+    /// that made the object did.
     /// </summary>
-    private static readonly ConcurrentDictionary<string, string> Passwords = new();
+    private static readonly ConcurrentDictionary<string, string> Named = new();
 
     /// <summary>What output objects show: <c>postgresql://user@host:port/database?schema=name</c>, never a password.</summary>
     private static string Display(NpgsqlConnectionStringBuilder builder, string schema)
