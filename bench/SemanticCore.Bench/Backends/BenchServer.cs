@@ -40,7 +40,7 @@ internal sealed class BenchServer : IDisposable
     {
         using var connection = Open();
         using var command = new NpgsqlCommand(
-            "SELECT 'PostgreSQL ' || current_setting('server_version') || ', pgvector ' || coalesce((SELECT extversion FROM pg_extension WHERE extname = 'vector'), '(not yet created)')",
+            "SELECT 'PostgreSQL ' || current_setting('server_version') || ', pgvector ' || coalesce((SELECT default_version FROM pg_available_extensions WHERE name = 'vector'), '(not installed)')",
             connection);
         return command.ExecuteScalar() as string ?? "";
     }

@@ -14,8 +14,8 @@ namespace SemanticCore.Bench.Backends;
 
 /// <summary>
 /// Fills a new Local index on either engine with the same rows for the same seed: documents of 100 chunks, each chunk a
-/// short generated text (12 words, so that a million rows load in minutes) and, with vectors, Ready with a random unit
-/// vector; without, Pending for a flush. SQLite through prepared inserts, 5,000 rows a transaction; PostgreSQL through
+/// short generated text (12 words, so that a million rows load in minutes) and, with vectors, Ready with a unit vector
+/// of <see cref="LowRankVectors"/>; without, Pending for a flush. SQLite through prepared inserts, 5,000 rows a transaction; PostgreSQL through
 /// binary COPY, 20,000 rows a COPY. The core creates the schema; its triggers index the text as it goes.
 /// </summary>
 internal static class TwinIndexLoader
@@ -47,6 +47,7 @@ internal static class TwinIndexLoader
         private readonly Random textRandom = new(seed);
         private readonly Random vectorRandom = new(unchecked(seed * 31 + 7));
         private readonly SyntheticCorpus corpus = new(seed);
+        private readonly LowRankVectors vectors = new(dimensions, seed);
 
         public int Chunks => chunks;
         public int Dimensions => dimensions;
@@ -62,7 +63,7 @@ internal static class TwinIndexLoader
         /// <summary>The chunk metadata as the importer writes it: the text the embedder sees.</summary>
         public static string Metadata(string text) => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["_vector_source"] = text });
 
-        public void NextVector(float[] vector) => SyntheticIndexBuilder.RandomUnitVector(vectorRandom, vector);
+        public void NextVector(float[] vector) => vectors.Next(vectorRandom, vector);
     }
 
     private static void LoadSqlite(string path, Rows rows, TextWriter log, long start)

@@ -156,7 +156,7 @@ internal sealed class BackendsScenario : IScenario
         }
 
         c.Report.Setup.Add($"- store: {Format.Count(chunks)} chunks claimed into one Submitted job (loaded untimed: SQLite {Format.Seconds(loads[0])}, PostgreSQL {Format.Seconds(loads[1])}); " +
-                           $"timed: `index.Jobs.WriteResults(job, {MaxRetries})` storing {Format.Count(chunks)} unit vectors in pages of {Format.Count(ResultsPerPage)} (one transaction each; " +
+                           $"timed: `index.Jobs.WriteResults(job, {MaxRetries})` storing {Format.Count(chunks)} unit vectors in pages of up to {Format.Count(ResultsPerPage)} (one transaction each; " +
                            "PostgreSQL: binary COPY into a temporary table and set-based updates), on a fresh index per run; the parsing of the output is not in it (the apply scenario measures the whole sync).");
         return new Row($"Store {Format.Count(chunks)} × {c.Dimensions} batch results (WriteResults)", Measured(calls, false), Measured(calls, true));
     }
@@ -168,6 +168,7 @@ internal sealed class BackendsScenario : IScenario
     private static List<ResultPage> ResultPages(int chunks, int dimensions, int seed)
     {
         var random = new Random(seed + 3);
+        var generator = new LowRankVectors(dimensions, seed);
         var pages = new List<ResultPage>();
         for (var first = 1; first <= chunks; first += ResultsPerPage)
         {
@@ -175,7 +176,7 @@ internal sealed class BackendsScenario : IScenario
             for (var id = first; id < Math.Min(chunks + 1, first + ResultsPerPage); id++)
             {
                 var vector = new float[dimensions];
-                SyntheticIndexBuilder.RandomUnitVector(random, vector);
+                generator.Next(random, vector);
                 vectors.Add((id, vector, 20));
             }
 
@@ -287,10 +288,11 @@ internal sealed class BackendsScenario : IScenario
         var sqlite = c.Fresh(false, $"search-{size}");
         var sqliteLoad = TwinIndexLoader.Load(sqlite, size, c.Dimensions, c.Seed, withVectors: true, c.Log);
         var random = new Random(c.Seed + 2);
+        var generator = new LowRankVectors(c.Dimensions, c.Seed); // the stored vectors' basis: queries with neighbours among them
         var queries = Enumerable.Range(0, queryCount).Select(_ =>
         {
             var q = new float[c.Dimensions];
-            SyntheticIndexBuilder.RandomUnitVector(random, q);
+            generator.Next(random, q);
             return q;
         }).ToArray();
         var label = $"{Format.Count(size)} × {c.Dimensions}";
@@ -317,7 +319,7 @@ internal sealed class BackendsScenario : IScenario
 
         c.Remove(sqlite);
         var sizeNote = $"- search {label}: exact top {Top} through the ranking store (`index.Ranking.TopVectorHits`, what Search-SemanticIndex -Mode Semantic asks of the engine), " +
-                       $"{queries.Length} random unit query vectors × {c.Runs} runs after one untimed query; SQLite loaded in {Format.Seconds(sqliteLoad)}, its vector cache filled by the first query in {Format.Ms(cacheLoadMs)} ms";
+                       $"{queries.Length} query vectors drawn as the stored ones are (low-rank, see Backends/LowRankVectors.cs) × {c.Runs} runs after one untimed query; SQLite loaded in {Format.Seconds(sqliteLoad)}, its vector cache filled by the first query in {Format.Ms(cacheLoadMs)} ms";
         if (c.Server is null)
         {
             rows.Add(new Row($"Search {label}: exact, SQLite vector cache / PostgreSQL exact", cached, null));

@@ -123,7 +123,7 @@ internal static class SyntheticIndexBuilder
     }
 
     /// <summary>A Gaussian vector (Box–Muller), scaled to unit length: uniformly distributed on the sphere.</summary>
-    public static void RandomUnitVector(Random random, float[] vector)
+    private static void RandomUnitVector(Random random, float[] vector)
     {
         double norm = 0;
         for (var i = 0; i < vector.Length; i += 2)
