@@ -1,3 +1,4 @@
+using SemanticCore.Bench.Backends;
 using SemanticCore.Bench.Infrastructure;
 using SemanticCore.Bench.Scenarios;
 
@@ -18,6 +19,7 @@ internal static class Program
         new ImportScenario(),
         new FlushScenario(),
         new ApplyScenario(),
+        new BackendsScenario(),
     ];
 
     private static async Task<int> Main(string[] args)
@@ -31,9 +33,10 @@ internal static class Program
 
         try
         {
-            var known = Scenarios.SelectMany(s => s.Options).Concat(ColdQueryCommand.Options).ToHashSet(StringComparer.Ordinal);
+            var known = Scenarios.SelectMany(s => s.Options).Concat(ColdQueryCommand.Options).Concat(FlushSyncWorkerCommand.Options).ToHashSet(StringComparer.Ordinal);
             var options = BenchOptions.Parse(args, known);
             if (options.Command == ColdQueryCommand.Name) return await ColdQueryCommand.RunAsync(options, cancellation.Token);
+            if (options.Command == FlushSyncWorkerCommand.Name) return await FlushSyncWorkerCommand.RunAsync(options, cancellation.Token);
             if (options.Command is "help" or "--help" or "-h" or "-?")
             {
                 PrintUsage(Console.Out);

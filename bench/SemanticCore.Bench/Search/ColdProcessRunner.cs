@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using SemanticCore.Bench.Infrastructure;
 using SemanticCore.Bench.Scenarios;
 
 namespace SemanticCore.Bench.Search;
@@ -16,37 +17,16 @@ internal static class ColdProcessRunner
 {
     public static async Task<ColdRun> RunAsync(string databasePath, string query, string mode, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(typeof(ColdProcessRunner).Assembly.Location);
-        foreach (var arg in new[] { ColdQueryCommand.Name, "--db", databasePath, "--query", query, "--mode", mode }) info.ArgumentList.Add(arg);
-
         var start = Stopwatch.GetTimestamp();
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start '{info.FileName}'.");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        var child = await ChildProcess.RunAsync([ColdQueryCommand.Name, "--db", databasePath, "--query", query, "--mode", mode], cancellationToken);
         var wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var output = await stdout;
-        var errors = await stderr;
+        var output = child.Output;
+        if (child.ExitCode != 0) throw new InvalidOperationException($"The cold-query child exited with code {child.ExitCode}: {output.Trim()}");
 
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"The cold-query child exited with code {process.ExitCode}: {errors.Trim()}{output.Trim()}");
-        }
-
-        var values = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(line => line.Split('=', 2))
-            .Where(parts => parts.Length == 2)
-            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
-
+        var values = child.Values;
         double Number(string key) => values.TryGetValue(key, out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             ? value
-            : throw new InvalidOperationException($"The cold-query child printed no {key}= line. Its output: {output.Trim()} {errors.Trim()}");
+            : throw new InvalidOperationException($"The cold-query child printed no {key}= line. Its output: {output.Trim()}");
 
         return new ColdRun(
             Number(ColdQueryCommand.Keys.ColdMs),
