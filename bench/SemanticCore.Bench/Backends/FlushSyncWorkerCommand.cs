@@ -9,22 +9,21 @@ namespace SemanticCore.Bench.Backends;
 /// <summary>
 /// The child side of the concurrent batch measurement (internal command <c>flush-sync-worker</c>): one process of several
 /// draining one index as <c>Invoke-BatchFlush -Wait</c> does on its host: claims Pending chunks into jobs of the Local
-/// provider (spooled in a folder every worker shares), waits for them and stores their results, until nothing is Pending.
+/// provider (spooled in the index's own spool, which every worker shares), waits for them and stores their results, until nothing is Pending.
 /// Prints <c>JOBS=</c> (the jobs it created or synced) and <c>ERRORS=</c>; exit code 1 when the drain reported errors.
 /// </summary>
 internal static class FlushSyncWorkerCommand
 {
     public const string Name = "flush-sync-worker";
 
-    public static readonly string[] Options = ["db", "spool", "batch"];
+    public static readonly string[] Options = ["db", "batch"];
 
     public static async Task<int> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         var database = options.RequiredString("db");
-        var spool = options.RequiredString("spool");
         var batch = options.Int("batch", 1_000);
         using var index = SemanticIndex.Open(database, createIfMissing: false);
-        var manager = new BatchManager(index, new LocalBatchService(spool, new LocalEmbeddingProvider(index.Settings)));
+        var manager = new BatchManager(index, new LocalBatchService(index.Spool, new LocalEmbeddingProvider(index.Settings)));
         var result = await manager.DrainAsync(
             new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = batch, MaxJobTokens = long.MaxValue },
             new DrainOptions(TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(30), MaxRetries: 3), progress: null, cancellationToken);

@@ -252,11 +252,9 @@ internal sealed class BackendsScenario : IScenario
             {
                 var database = c.Fresh(postgres, "drain");
                 TwinIndexLoader.Load(database, chunks, c.Dimensions, c.Seed, withVectors: false, TextWriter.Null);
-                var spool = Path.Combine(c.Folder, $"spool-{run}-{Engine(postgres)}");
-                Directory.CreateDirectory(spool);
                 var start = Stopwatch.GetTimestamp();
                 var workers = await Task.WhenAll(Enumerable.Range(0, processes).Select(_ => ChildProcess.RunAsync(
-                    [FlushSyncWorkerCommand.Name, "--db", database, "--spool", spool, "--batch", batch.ToString(CultureInfo.InvariantCulture)], c.Cancellation)));
+                    [FlushSyncWorkerCommand.Name, "--db", database, "--batch", batch.ToString(CultureInfo.InvariantCulture)], c.Cancellation)));
                 samples[postgres].Add(Measure.Milliseconds(start));
                 peaks[postgres] = Math.Max(peaks[postgres], workers.Max(w => w.PeakWorkingSetMb));
                 foreach (var failed in workers.Where(w => w.ExitCode != 0))
@@ -274,12 +272,11 @@ internal sealed class BackendsScenario : IScenario
                 }
 
                 c.Remove(database);
-                Directory.Delete(spool, recursive: true);
             }
         }
 
         c.Report.Setup.Add($"- drain: {processes} processes (`dotnet SemanticCore.Bench.dll {FlushSyncWorkerCommand.Name}`) started at once on one index of {Format.Count(chunks)} Pending chunks, " +
-                           $"each running `BatchManager.DrainAsync` (Invoke-BatchFlush -Wait) with the Local provider, jobs of at most {Format.Count(batch)} chunks, a spool folder they share; " +
+                           $"each running `BatchManager.DrainAsync` (Invoke-BatchFlush -Wait) with the Local provider, jobs of at most {Format.Count(batch)} chunks, the index's own spool (a folder beside the SQLite file; a table of the PostgreSQL index); " +
                            $"timed from starting the processes until the last exits (process start included). Jobs made: SQLite {jobs[false]}" +
                            (c.Server is null ? "." : $", PostgreSQL {jobs.GetValueOrDefault(true)}."));
         Side? Side(bool postgres) => samples.TryGetValue(postgres, out var s) ? new Side(new Timings(s), new MemoryUse(peaks[postgres], 0)) : null;

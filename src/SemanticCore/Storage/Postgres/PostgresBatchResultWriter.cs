@@ -106,6 +106,8 @@ internal sealed class PostgresBatchResultWriter(NpgsqlConnection connection, str
         foreach (var (chunkId, message) in page.Failures) Row(import, chunkId, FailureRow, null, null, message);
         foreach (var (chunkId, message) in page.Retries) Row(import, chunkId, RetryRow, null, null, message);
         import.Complete();
+        // Autovacuum never analyzes a temporary table: without its row count the planner may scan every chunk per page.
+        Execute("ANALYZE result_page");
     }
 
     private static void Row(NpgsqlBinaryImporter import, long chunkId, string kind, Vector? vector, long? tokens, string? message)

@@ -27,15 +27,12 @@ internal static class PostgresIndexSchema
     public static (SchemaUpdate Update, bool Created) Migrate(NpgsqlConnection connection, PostgresLocation location, bool createIfMissing)
     {
         var version = ReadVersion(connection, location.Schema);
-        if (version == 0)
+        if (version == 0 && !createIfMissing)
         {
             CheckNotForeign(connection, location);
-            if (!createIfMissing)
-            {
-                throw new SemanticCoreException("DatabaseNotFound", FailureKind.ObjectNotFound,
-                    $"There is no index at '{location.DisplayName}' (no schema '{location.Schema}' with a SemanticCore layout). " +
-                    "Import documents with Import-SemanticDocument to create one, or check -Database / $env:SEMANTICCORE_DATABASE.");
-            }
+            throw new SemanticCoreException("DatabaseNotFound", FailureKind.ObjectNotFound,
+                $"There is no index at '{location.DisplayName}' (no schema '{location.Schema}' with a SemanticCore layout). " +
+                "Import documents with Import-SemanticDocument to create one, or check -Database / $env:SEMANTICCORE_DATABASE.");
         }
 
         if (version > PostgresSchema.LatestVersion) return (CheckNewerIsCompatible(connection, location, version), false);
@@ -48,6 +45,10 @@ internal static class PostgresIndexSchema
         {
             using var transaction = connection.BeginTransaction();
             var from = ReadVersion(connection, location.Schema); // another host may have migrated while this one waited
+            if (from > PostgresSchema.LatestVersion) return (CheckNewerIsCompatible(connection, location, from), false);
+            if (from == PostgresSchema.LatestVersion) return (Unchanged(location, from), false);
+            // Under the lock: tables another host's migration just committed are not another application's.
+            if (from == 0) CheckNotForeign(connection, location);
             var applied = new List<string>();
             if (from == 0) Execute(connection, $"CREATE SCHEMA IF NOT EXISTS \"{location.Schema}\"");
             Execute(connection, PostgresSchema.CreateHistorySql);
