@@ -75,7 +75,7 @@ internal sealed class PostgresChunkStore(NpgsqlConnection connection, PostgresDo
             // statuses are read again after it, so a chunk is requeued once and a claimed one never.
             var requeued = new List<long>();
             var ready = new List<long>();
-            using (var select = PostgresCommand.Create(connection, """
+            using (var select = PostgresSql.Command(connection, """
                 SELECT id, embedding_status = 'Ready' FROM chunks
                 WHERE id = ANY(@ids) AND embedding_status = ANY(@statuses)
                 ORDER BY id FOR UPDATE
@@ -89,8 +89,8 @@ internal sealed class PostgresChunkStore(NpgsqlConnection connection, PostgresDo
                 }
             }
 
-            if (ready.Count > 0) PostgresCommand.Execute(connection, "DELETE FROM chunk_vectors WHERE chunk_id = ANY(@ids)", ("ids", ready.ToArray()));
-            PostgresCommand.Execute(connection, """
+            if (ready.Count > 0) PostgresSql.Execute(connection, "DELETE FROM chunk_vectors WHERE chunk_id = ANY(@ids)", ("ids", ready.ToArray()));
+            PostgresSql.Execute(connection, """
                 UPDATE chunks SET embedding_status = 'Pending', retry_count = 0, error_message = NULL, updated_at = now()
                 WHERE id = ANY(@ids)
                 """, ("ids", requeued.ToArray()));

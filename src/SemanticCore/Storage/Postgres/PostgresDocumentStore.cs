@@ -8,7 +8,7 @@ internal sealed class PostgresDocumentStore(NpgsqlConnection connection, string 
 {
     public StoredDocument? Find(string path)
     {
-        using var command = PostgresCommand.Create(connection, "SELECT id, content_hash, metadata->>'chunker', title FROM documents WHERE source_path = @path", ("path", path));
+        using var command = PostgresSql.Command(connection, "SELECT id, content_hash, metadata->>'chunker', title FROM documents WHERE source_path = @path", ("path", path));
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new StoredDocument(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? "" : reader.GetString(3))
@@ -17,7 +17,7 @@ internal sealed class PostgresDocumentStore(NpgsqlConnection connection, string 
 
     public IReadOnlyList<StoredChunkKey> ChunkKeys(long documentId)
     {
-        using var command = PostgresCommand.Create(connection,
+        using var command = PostgresSql.Command(connection,
             "SELECT id, content_hash, ordinal, embedding_status = 'Pending' FROM chunks WHERE document_id = @doc ORDER BY ordinal, id", ("doc", documentId));
         using var reader = command.ExecuteReader();
         var keys = new List<StoredChunkKey>();
@@ -27,7 +27,7 @@ internal sealed class PostgresDocumentStore(NpgsqlConnection connection, string 
 
     public (int Chunks, int Pending) Counts(long documentId)
     {
-        using var command = PostgresCommand.Create(connection,
+        using var command = PostgresSql.Command(connection,
             "SELECT count(*)::int, (count(*) FILTER (WHERE embedding_status = 'Pending'))::int FROM chunks WHERE document_id = @doc", ("doc", documentId));
         using var reader = command.ExecuteReader();
         reader.Read();
@@ -36,7 +36,7 @@ internal sealed class PostgresDocumentStore(NpgsqlConnection connection, string 
 
     public HashSet<long> MatchingIds(Func<string, bool> matches)
     {
-        using var command = PostgresCommand.Create(connection, "SELECT id, source_path FROM documents");
+        using var command = PostgresSql.Command(connection, "SELECT id, source_path FROM documents");
         using var reader = command.ExecuteReader();
         var ids = new HashSet<long>();
         while (reader.Read())
@@ -50,7 +50,7 @@ internal sealed class PostgresDocumentStore(NpgsqlConnection connection, string 
     public IEnumerable<SemanticDocument> Find(DocumentFilter filter)
     {
         // COLLATE "C": paths in byte order, as SQLite orders them, whatever the database's collation.
-        using var command = PostgresCommand.Create(connection, """
+        using var command = PostgresSql.Command(connection, """
             SELECT d.id, d.source_path, d.title, d.content_hash, d.created_at, d.updated_at,
                    count(c.id),
                    count(*) FILTER (WHERE c.embedding_status = 'Ready'), count(*) FILTER (WHERE c.embedding_status = 'Pending'),
@@ -102,11 +102,11 @@ internal sealed class PostgresDocumentStore(NpgsqlConnection connection, string 
     {
         using var transaction = connection.BeginTransaction();
         // The row lock makes a second session removing it at the same time wait, then find it gone.
-        if (PostgresCommand.Scalar(connection, "SELECT source_path FROM documents WHERE id = @id FOR UPDATE", ("id", documentId)) is not string path) return null;
-        var chunks = (long)PostgresCommand.Scalar(connection, "SELECT count(*) FROM chunks WHERE document_id = @id", ("id", documentId))!;
-        var released = PostgresCommand.Execute(connection, PostgresRemovedFromJobs.Record("c.document_id = @id"), ("id", documentId), ("now", DateTimeOffset.UtcNow));
+        if (PostgresSql.Scalar(connection, "SELECT source_path FROM documents WHERE id = @id FOR UPDATE", ("id", documentId)) is not string path) return null;
+        var chunks = (long)PostgresSql.Scalar(connection, "SELECT count(*) FROM chunks WHERE document_id = @id", ("id", documentId))!;
+        var released = PostgresSql.Execute(connection, PostgresRemovedFromJobs.Record("c.document_id = @id"), ("id", documentId), ("now", DateTimeOffset.UtcNow));
         // Chunks, vectors and keyword entries go with the document (foreign keys; the keyword entry is a column of the chunk).
-        PostgresCommand.Execute(connection, "DELETE FROM documents WHERE id = @id", ("id", documentId));
+        PostgresSql.Execute(connection, "DELETE FROM documents WHERE id = @id", ("id", documentId));
         transaction.Commit();
         return new DocumentRemoval(documentId, path, chunks, released);
     }

@@ -22,7 +22,7 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
         var at = Stamp(now);
         if (existingId is { } id)
         {
-            PostgresCommand.Execute(connection, """
+            PostgresSql.Execute(connection, """
                 UPDATE documents SET title = @title, content_hash = @hash,
                     metadata = COALESCE(metadata, '{}'::jsonb) || jsonb_build_object('chunker', @chunker::text), updated_at = @now
                 WHERE id = @id
@@ -32,7 +32,7 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
 
         try
         {
-            return (long)PostgresCommand.Scalar(connection, """
+            return (long)PostgresSql.Scalar(connection, """
                 INSERT INTO documents (source_path, title, content_hash, metadata, created_at, updated_at)
                 VALUES (@path, @title, @hash, jsonb_build_object('chunker', @chunker::text), @now, @now)
                 RETURNING id
@@ -50,15 +50,15 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
     {
         if (ids.Count == 0) return;
         var array = ids.ToArray();
-        PostgresCommand.Execute(connection, PostgresRemovedFromJobs.Record("c.id = ANY(@ids)"), ("ids", array), ("now", Stamp(now)));
-        PostgresCommand.Execute(connection, "DELETE FROM chunks WHERE id = ANY(@ids)", ("ids", array));
+        PostgresSql.Execute(connection, PostgresRemovedFromJobs.Record("c.id = ANY(@ids)"), ("ids", array), ("now", Stamp(now)));
+        PostgresSql.Execute(connection, "DELETE FROM chunks WHERE id = ANY(@ids)", ("ids", array));
     }
 
     public override void MoveChunks(IEnumerable<(long Id, int Ordinal)> moves, string now)
     {
         var list = moves.ToList();
         if (list.Count == 0) return;
-        PostgresCommand.Execute(connection, """
+        PostgresSql.Execute(connection, """
             UPDATE chunks c SET ordinal = m.ordinal, updated_at = @now
             FROM unnest(@ids::bigint[], @ordinals::integer[]) AS m(id, ordinal)
             WHERE c.id = m.id
@@ -79,7 +79,7 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
         var at = Stamp(now);
         var statuses = drafts.Select(d => (vectors.ContainsKey(d.ContentHash) ? EmbeddingStatus.Ready : EmbeddingStatus.Pending).ToString()).ToArray();
         // WITH ORDINALITY ... ORDER BY: the chunks get their ids in draft order.
-        using var insert = PostgresCommand.Create(connection, $"""
+        using var insert = PostgresSql.Command(connection, $"""
             INSERT INTO chunks ({ChunkColumns})
             SELECT @doc, d.ordinal, d.content, d.chunk_type, d.language, d.metadata, d.content_hash, d.status, 0, @now, @now
             FROM unnest(@ordinals::integer[], @contents::text[], @types::text[], @languages::text[], @metadata::jsonb[], @hashes::text[], @statuses::text[])
@@ -123,7 +123,7 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
     private void Stage(long documentId, IReadOnlyList<ChunkDraft> drafts, DateTimeOffset at)
     {
         // Dropped at the commit or rollback of the batch's transaction; created again by the next batch on this connection.
-        PostgresCommand.Execute(connection, """
+        PostgresSql.Execute(connection, """
             CREATE TEMP TABLE IF NOT EXISTS staged_chunks (
                 seq bigint GENERATED ALWAYS AS IDENTITY, document_id bigint, ordinal integer, content text, chunk_type text,
                 language text, metadata jsonb, content_hash text, embedding_status text, retry_count integer,
@@ -153,8 +153,8 @@ internal sealed class PostgresImportBatch(NpgsqlConnection connection, PostgresD
 
     protected override void MoveStaged()
     {
-        PostgresCommand.Execute(connection, $"INSERT INTO chunks ({ChunkColumns}) SELECT {ChunkColumns} FROM staged_chunks ORDER BY seq");
-        PostgresCommand.Execute(connection, "DELETE FROM staged_chunks");
+        PostgresSql.Execute(connection, $"INSERT INTO chunks ({ChunkColumns}) SELECT {ChunkColumns} FROM staged_chunks ORDER BY seq");
+        PostgresSql.Execute(connection, "DELETE FROM staged_chunks");
     }
 
     /// <summary>The writer's timestamp text as the UTC instant PostgreSQL stores.</summary>
