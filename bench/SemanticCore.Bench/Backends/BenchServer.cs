@@ -45,15 +45,6 @@ internal sealed class BenchServer : IDisposable
         return command.ExecuteScalar() as string ?? "";
     }
 
-    /// <summary>Refreshes the planner's statistics of one table of an index (<c>ANALYZE</c>).</summary>
-    public static void Analyze(string database, string table)
-    {
-        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString);
-        connection.Open();
-        using var command = new NpgsqlCommand($"ANALYZE {table}", connection) { CommandTimeout = 0 };
-        command.ExecuteNonQuery();
-    }
-
     /// <summary>Drops an index's schema now (its disk space back before the next size is loaded).</summary>
     public void Drop(string database)
     {

@@ -143,9 +143,6 @@ internal sealed class BackendsScenario : IScenario
                     const string jobId = "bench-store";
                     index.Jobs.CreateAndClaim(jobId, new ClaimLimits(chunks, long.MaxValue, null, null));
                     index.Jobs.MarkSubmitted(jobId, "batches/bench-store", null);
-                    // Statistics from before the claim (every batch_job_id NULL) make the planner loop over the job's chunks for
-                    // each row of a page: at 100,000 chunks a page of 5,000 outlasted the 30 s command timeout.
-                    if (postgres) BenchServer.Analyze(database, "chunks");
                     await calls[postgres].RunAsync(() =>
                     {
                         using var writer = index.Jobs.WriteResults(jobId, MaxRetries);

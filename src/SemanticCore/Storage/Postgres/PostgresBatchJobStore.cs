@@ -251,7 +251,13 @@ internal sealed class PostgresBatchJobStore(NpgsqlConnection connection, string 
             ? Query("WHERE status = ANY(@statuses)", ("statuses", statuses.Select(s => s.ToString()).ToArray()))
             : Query("");
 
-    public IBatchResultWriter WriteResults(string jobId, int maxRetries) => new PostgresBatchResultWriter(connection, displayName, settings, jobId, maxRetries);
+    public IBatchResultWriter WriteResults(string jobId, int maxRetries)
+    {
+        // A sync right after a flush meets statistics from before its claim (no chunk in any job): the planner would then
+        // scan the job's chunks once per result. Autovacuum catches up within minutes; a sync may not wait for it.
+        PostgresSql.Write(displayName, () => PostgresSql.Execute(connection, "ANALYZE chunks"));
+        return new PostgresBatchResultWriter(connection, displayName, settings, jobId, maxRetries);
+    }
 
     private IEnumerable<BatchJob> Query(string where, params (string Name, object? Value)[] parameters)
     {

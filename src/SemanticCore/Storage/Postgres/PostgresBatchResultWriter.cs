@@ -101,11 +101,14 @@ internal sealed class PostgresBatchResultWriter(NpgsqlConnection connection, str
     /// <summary>The page's chunks, one row each, by binary COPY into the transaction's <c>result_page</c>.</summary>
     private void Copy(ResultPage page)
     {
-        using var import = connection.BeginBinaryImport("COPY result_page (chunk_id, kind, embedding, tokens, message) FROM STDIN (FORMAT BINARY)");
-        foreach (var (chunkId, values, lineTokens) in page.Vectors) Row(import, chunkId, VectorRow, new Vector(values), lineTokens, null);
-        foreach (var (chunkId, message) in page.Failures) Row(import, chunkId, FailureRow, null, null, message);
-        foreach (var (chunkId, message) in page.Retries) Row(import, chunkId, RetryRow, null, null, message);
-        import.Complete();
+        using (var import = connection.BeginBinaryImport("COPY result_page (chunk_id, kind, embedding, tokens, message) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var (chunkId, values, lineTokens) in page.Vectors) Row(import, chunkId, VectorRow, new Vector(values), lineTokens, null);
+            foreach (var (chunkId, message) in page.Failures) Row(import, chunkId, FailureRow, null, null, message);
+            foreach (var (chunkId, message) in page.Retries) Row(import, chunkId, RetryRow, null, null, message);
+            import.Complete();
+        }
+
         // Autovacuum never analyzes a temporary table: without its row count the planner may scan every chunk per page.
         Execute("ANALYZE result_page");
     }
