@@ -95,7 +95,7 @@ internal static class PostgresIndex
             documents,
             new PostgresChunkStore(connection, documents, name),
             new PostgresRankingStore(connection, name, settings),
-            new PostgresIndexMaintenance(connection, db.Location));
+            new PostgresIndexMaintenance(connection, db.Location, settings));
         return new SemanticIndex(name, settings, migration, created, stores, connection)
         {
             Closed = db.Dispose,
