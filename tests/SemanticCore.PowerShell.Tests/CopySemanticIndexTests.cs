@@ -67,17 +67,15 @@ public sealed class CopySemanticIndexTests(ModuleFixture module) : IDisposable
         Assert.Equal(SemanticHits(ps, Database), SemanticHits(ps, postgres));
         Assert.Equal(SemanticHits(ps, Database), SemanticHits(ps, dir.Combine("back.db")));
 
+        // The copy that went there and back syncs the job (a sync deletes the remote files, so only one copy can).
         gemini.Server.Complete(submitted.Text("RemoteName"));
-        foreach (var copy in new[] { postgres, dir.Combine("back.db") })
-        {
-            var synced = ps.Run("Sync-BatchJob $Id -Database $Db -Wait -BatchApiKey $BatchKey", new Dictionary<string, object?>(keys) { ["Id"] = submitted.Text("Id"), ["Db"] = copy })
-                .AssertNoErrors().Single();
-            Assert.Equal("Completed", synced.Text("Status"));
-            var statuses = Chunks(ps, copy).Select(c => c.Split('|')[3]).ToList();
-            Assert.DoesNotContain("Submitted", statuses);
-            Assert.Equal(chunks.Count(c => c.Split('|')[3] == "Pending"), statuses.Count(s => s == "Pending"));
-        }
-
+        var copy = dir.Combine("back.db");
+        var synced = ps.Run("Sync-BatchJob $Id -Database $Db -Wait -BatchApiKey $BatchKey", new Dictionary<string, object?>(keys) { ["Id"] = submitted.Text("Id"), ["Db"] = copy })
+            .AssertNoErrors().Single();
+        Assert.Equal("Completed", synced.Text("Status"));
+        var statuses = Chunks(ps, copy).Select(c => c.Split('|')[3]).ToList();
+        Assert.DoesNotContain("Submitted", statuses);
+        Assert.Equal(chunks.Count(c => c.Split('|')[3] == "Pending"), statuses.Count(s => s == "Pending"));
         Assert.Equal(batches, gemini.Server.Batches.Count);
     }
 
