@@ -574,6 +574,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
                     "Sync-SemanticFolder" => $" -Path {roundFolder}/mirror",
                     "Search-SemanticIndex" => $" 'queue'{apiKey}",
                     "Backup-SemanticIndex" => $" -Destination {roundFolder}/backup-{command}.db",
+                    "Copy-SemanticIndex" => $" -Destination {roundFolder}/copy-{command}.db",
                     "Stop-BatchJob" => $" -Id {active}{batchKey}",
                     "Remove-SemanticDocument" => " -Path * -Confirm:$false",
                     "Invoke-BatchFlush" or "Sync-BatchJob" => batchKey,
