@@ -70,6 +70,7 @@ try {
     Show 'Get-SemanticKeyring: KeyringEntry' '' { Get-SemanticKeyring }
     Show 'Update-SemanticSchema: SchemaUpdate' '' { Update-SemanticSchema -Database index.db }
     Show 'Backup-SemanticIndex: BackupResult' '' { Backup-SemanticIndex -Database index.db -Destination index-backup.db }
+    Show 'Copy-SemanticIndex: CopyResult' 'Destination: a file path, or a PostgreSQL index''s name (never its password).' { Copy-SemanticIndex -Database index.db -Destination index-copy.db }
 
     $null = Import-SemanticDocument kb/*.md -Database gemini.db -Provider Gemini -Mode Async
     Show 'Invoke-BatchFlush -WhatIf on a Gemini index: BatchFlushEstimate' 'Amounts below $0.0001 keep two significant digits, here and in the What if line: "about 848 tokens: $0.000064 at the batch price instead of $0.0001 interactively".' { Invoke-BatchFlush -Database gemini.db -Force -WhatIf }

@@ -27,6 +27,7 @@
         'Sync-SemanticFolder'
         'Stop-BatchJob'
         'Backup-SemanticIndex'
+        'Copy-SemanticIndex'
         'Test-SemanticIndex'
         'Get-SemanticKeyring'
     )

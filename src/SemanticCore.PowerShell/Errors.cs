@@ -24,7 +24,6 @@ internal static class Errors
         ["DatabaseUnavailable"] = "Check that the PostgreSQL server is running and reachable from this host, then run the command again: nothing of the failed step was kept.",
         ["DatabaseAuthenticationFailed"] = "Check the user name and password: in the connection string, $env:PGPASSWORD or the pgpass file.",
         ["PgvectorMissing"] = "Install pgvector on the server, then have its administrator run 'CREATE EXTENSION vector;' in the database once.",
-        ["BackupNotSupported"] = "Back up a PostgreSQL index with pg_dump --schema=<the index's schema> (docs/postgres.md).",
         ["VectorIndexUnsupported"] = "Omit -VectorIndex: an SQLite index's searches are exact and in memory; an HNSW index is for PostgreSQL indexes of at most 4,000 dimensions.",
         ["InvalidBusyTimeout"] = "Set $env:SEMANTICCORE_BUSY_TIMEOUT to a whole number of seconds from 1 to 86400, or clear it to wait 30 s.",
         ["IndexReadOnly"] = "Give your account write access to the index file and its folder, or copy the index somewhere writable.",
@@ -68,6 +67,9 @@ internal static class Errors
         ["BackupDestinationExists"] = "Give another -Destination, or add -Force to replace an existing file (a device or a pipe is never replaced).",
         ["BackupSameFile"] = "Give -Destination another file.",
         ["BackupFailed"] = "Give a -Destination in a folder you can create and write to, on a disk with room for the index, then run Backup-SemanticIndex again.",
+        ["CopySameIndex"] = "Give -Destination another index than the one copied.",
+        ["CopyDestinationNotEmpty"] = "Give -Destination a new file, a new PostgreSQL schema, or an index that holds no documents, chunks or batch jobs.",
+        ["CopyFailed"] = "Nothing was written: check that the destination is writable and has room, then run Copy-SemanticIndex again.",
         ["SearchQueryEmpty"] = "Give a query that has words.",
     };
 

@@ -7,4 +7,5 @@ internal static class ProgressIds
     public const int Import = 0x5C10;
     public const int Flush = 0x5C20;
     public const int Sync = 0x5C30;
+    public const int Copy = 0x5C40;
 }

@@ -463,6 +463,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
             Run("requeue", $"Get-ChunkStatus -Database {db} -Status Ready -First 2 -Verbose -Debug | Reset-ChunkStatus -Force -PassThru -Verbose -Debug").AssertNoErrors();
             Run("remove", $"Remove-SemanticDocument -Path '*m{round}-000*' -Database {db} -Confirm:$false -Verbose -Debug").AssertNoErrors();
             Run("backup", $"Backup-SemanticIndex -Database {db} -Destination {roundFolder}/backup.db -Verbose -Debug").AssertNoErrors();
+            Run("copy", $"Copy-SemanticIndex -Database {db} -Destination {roundFolder}/copy.db -Verbose -Debug").AssertNoErrors();
             Run("schema", $"Update-SemanticSchema -Database {db} -Verbose -Debug").AssertNoErrors();
 
             // A job left running for the failures of sync and stop below.
@@ -574,6 +575,7 @@ public sealed class SecretsSuiteTests(ModuleFixture module, ITestOutputHelper lo
                     "Sync-SemanticFolder" => $" -Path {roundFolder}/mirror",
                     "Search-SemanticIndex" => $" 'queue'{apiKey}",
                     "Backup-SemanticIndex" => $" -Destination {roundFolder}/backup-{command}.db",
+                    "Copy-SemanticIndex" => $" -Destination {roundFolder}/copy-{command}.db",
                     "Stop-BatchJob" => $" -Id {active}{batchKey}",
                     "Remove-SemanticDocument" => " -Path * -Confirm:$false",
                     "Invoke-BatchFlush" or "Sync-BatchJob" => batchKey,

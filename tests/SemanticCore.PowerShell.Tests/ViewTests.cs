@@ -61,6 +61,7 @@ public sealed class ViewTests(ModuleFixture module) : IDisposable
                      "Search-SemanticIndex capacity -Database index.db", "Get-SemanticSpend -Database index.db", "Update-SemanticSchema -Database index.db",
                      "Invoke-BatchFlush -Database index.db -Force -WhatIf", "Sync-SemanticFolder kb -Database index.db -WhatIf",
                      "Backup-SemanticIndex -Database index.db -Destination nightly-index-copy-before-the-quarterly-review.db",
+                     "Copy-SemanticIndex -Database index.db -Destination index-copied-to-another-host-before-the-quarterly-review.db",
                  })
         {
             Assert.NotEmpty(At80(ps, command));

@@ -1,7 +1,7 @@
 namespace SemanticCore.Storage;
 
 /// <summary>
-/// What Test-SemanticIndex reads and Backup-SemanticIndex copies. Every read is read-only; a failure to read
+/// What Test-SemanticIndex reads, Backup-SemanticIndex copies and Copy-SemanticIndex reads and writes. Every read is read-only; a failure to read
 /// leaves as the store's own exception (a <see cref="System.Data.Common.DbException"/>), so each health rule fails alone.
 /// </summary>
 internal interface IIndexMaintenance
@@ -27,6 +27,12 @@ internal interface IIndexMaintenance
     /// </summary>
     /// <exception cref="IOException">The file can't be created.</exception>
     BackupCounts WriteCopy(string file);
+
+    /// <summary>Starts a read of the whole index as of this moment (a read-only transaction), for a copy.</summary>
+    IIndexSnapshot ReadSnapshot();
+
+    /// <summary>Starts the one transaction a copy writes the index in.</summary>
+    IIndexBulkWriter BeginBulkWrite();
 }
 
 /// <summary>How far the keyword index differs from the chunks.</summary>

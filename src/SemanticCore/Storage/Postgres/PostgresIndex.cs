@@ -103,7 +103,7 @@ internal static class PostgresIndex
             documents,
             new PostgresChunkStore(connection, documents, name),
             new PostgresRankingStore(connection, name, settings),
-            new PostgresIndexMaintenance(connection, db.Location),
+            new PostgresIndexMaintenance(connection, db.Location, settings),
             new PostgresBatchFileSpool(connection));
         return new SemanticIndex(name, settings, migration, created, stores, connection)
         {

@@ -2,8 +2,8 @@ using Npgsql;
 
 namespace SemanticCore.Storage.Postgres;
 
-/// <summary>The health checks' reads of a PostgreSQL index; its backup is the server's own (pg_dump of the index's schema).</summary>
-internal sealed class PostgresIndexMaintenance(NpgsqlConnection connection, PostgresLocation location) : IIndexMaintenance
+/// <summary>The health checks' reads of a PostgreSQL index, its backup as a portable SQLite file, and the reads and writes of a copy.</summary>
+internal sealed class PostgresIndexMaintenance(NpgsqlConnection connection, PostgresLocation location, IndexSettings settings) : IIndexMaintenance
 {
     public IReadOnlyList<long> FailedChunkIds() =>
         Rows("SELECT id FROM chunks WHERE embedding_status = 'Failed' ORDER BY id", r => r.GetInt64(0));
@@ -31,10 +31,16 @@ internal sealed class PostgresIndexMaintenance(NpgsqlConnection connection, Post
             ORDER BY 1 LIMIT 100
             """, r => r.GetString(0))]);
 
-    /// <exception cref="SemanticCoreException">BackupNotSupported: a PostgreSQL index is backed up by the server's own tools.</exception>
-    public BackupCounts WriteCopy(string file) => throw new SemanticCoreException("BackupNotSupported", FailureKind.InvalidOperation,
-        $"'{location.DisplayName}' is a PostgreSQL index: back it up with the server's tools, e.g. pg_dump --schema={location.Schema} " +
-        "(docs/postgres.md, Backup). Backup-SemanticIndex copies SQLite indexes.");
+    /// <remarks>The copy is a new SQLite index, written through the same copy as Copy-SemanticIndex: portable to any host.</remarks>
+    public BackupCounts WriteCopy(string file)
+    {
+        var (_, counts, version) = IndexCopy.CopyInto(this, settings, location.DisplayName, file, progress: null);
+        return new BackupCounts(counts.Documents, counts.Chunks, counts.Vectors, version);
+    }
+
+    public IIndexSnapshot ReadSnapshot() => new PostgresSnapshot(connection);
+
+    public IIndexBulkWriter BeginBulkWrite() => new PostgresBulkWriter(connection);
 
     private List<T> Rows<T>(string sql, Func<NpgsqlDataReader, T> read, params (string Name, object Value)[] parameters)
     {

@@ -47,6 +47,10 @@ internal sealed class SqliteIndexMaintenance(SqliteConnection connection) : IInd
         }
     }
 
+    public IIndexSnapshot ReadSnapshot() => new SqliteSnapshot(connection);
+
+    public IIndexBulkWriter BeginBulkWrite() => new SqliteBulkWriter(connection);
+
     private List<T> Rows<T>(string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.CreateCommand();
