@@ -49,30 +49,38 @@ internal abstract class ImportBatch(DbConnection connection, IImportReads docume
             throw WriteFailed(path, ex);
         }
 
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            stagedByWrite.Clear();
-            var result = write(this);
-            transaction.Release(savepoint);
-            if (stageNewChunks) staged.Add(path);
-            return result;
-        }
-        catch (Exception ex)
-        {
-            foreach (var (documentId, count) in stagedByWrite) stagedChunks[documentId] -= count;
             try
             {
-                transaction.Rollback(savepoint);
+                stagedByWrite.Clear();
+                var result = write(this);
                 transaction.Release(savepoint);
+                if (stageNewChunks) staged.Add(path);
+                return result;
             }
-            catch (DbException)
+            catch (Exception ex)
             {
-                // The transaction itself is gone (the store rolled it back, or the connection broke): the batch's documents
-                // are lost with it, and Commit says so.
-            }
+                foreach (var (documentId, count) in stagedByWrite) stagedChunks[documentId] -= count;
+                // A transient failure (a deadlock's victim: another host held the same rows in another order) is rolled back
+                // with this document's changes only, and their locks: the document is written again, at most three times in all.
+                var again = ex is DbException { IsTransient: true } && attempt < 3;
+                try
+                {
+                    transaction.Rollback(savepoint);
+                    if (!again) transaction.Release(savepoint);
+                }
+                catch (DbException)
+                {
+                    // The transaction itself is gone (the store rolled it back, or the connection broke): the batch's documents
+                    // are lost with it, and Commit says so.
+                    again = false;
+                }
 
-            if (ex is DbException store) throw WriteFailed(path, store);
-            throw;
+                if (again) continue;
+                if (ex is DbException store) throw WriteFailed(path, store);
+                throw;
+            }
         }
     }
 

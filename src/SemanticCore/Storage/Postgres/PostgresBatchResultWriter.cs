@@ -30,7 +30,7 @@ internal sealed class PostgresBatchResultWriter(NpgsqlConnection connection, str
         SELECT count(*) FILTER (WHERE embedding_status = 'Pending'), count(*) FILTER (WHERE embedding_status = 'Failed') FROM changed
         """;
 
-    public long Store(ResultPage page) => PostgresSql.Write(displayName, () =>
+    public long Store(ResultPage page) => PostgresSql.Write(displayName, () => PostgresSql.RetriedOnDeadlock(() =>
     {
         using var transaction = connection.BeginTransaction();
         LockJob();
@@ -39,6 +39,9 @@ internal sealed class PostgresBatchResultWriter(NpgsqlConnection connection, str
             ON COMMIT DROP
             """);
         Copy(page);
+        // The page's chunks locked in id order before any changes: writers and imports that lock in the same order never
+        // wait for each other in a circle (an import that does not is retried above as the deadlock's victim).
+        Execute("SELECT 1 FROM chunks WHERE id IN (SELECT chunk_id FROM result_page) ORDER BY id FOR NO KEY UPDATE");
 
         long succeeded = 0, tokens = 0;
         using (var ready = Command($"""
@@ -75,16 +78,17 @@ internal sealed class PostgresBatchResultWriter(NpgsqlConnection connection, str
         AddCounts(succeeded, failed + toFailed, toPending, tokens);
         transaction.Commit();
         return unknown;
-    });
+    }));
 
-    public void RetryRest(string message) => PostgresSql.Write(displayName, () =>
+    public void RetryRest(string message) => PostgresSql.Write(displayName, () => PostgresSql.RetriedOnDeadlock(() =>
     {
         using var transaction = connection.BeginTransaction();
         LockJob();
         var (toPending, toFailed) = Retry(RetrySql("@message::text", "", "c.batch_job_id = @job AND c.embedding_status = 'Submitted'"), ("message", message));
         AddCounts(0, toFailed, toPending, 0);
         transaction.Commit();
-    });
+        return true;
+    }));
 
     public void Dispose()
     {

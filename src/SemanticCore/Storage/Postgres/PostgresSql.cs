@@ -24,6 +24,26 @@ internal static class PostgresSql
         return command;
     }
 
+    /// <summary>
+    /// Runs a transaction that is safe to run again (its changes are guarded), again when PostgreSQL chose it as a
+    /// deadlock's victim and rolled it back: another host's transaction held rows in another order. At most 5 tries.
+    /// </summary>
+    public static T RetriedOnDeadlock<T>(Func<T> transaction)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return transaction();
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            {
+                // A short random pause, so the two sessions do not meet again in the same order at once.
+                Thread.Sleep(Random.Shared.Next(20, 100) * attempt);
+            }
+        }
+    }
+
     /// <summary>Runs a change of the index; a PostgreSQL failure (server gone, lock, full disk) becomes its documented ErrorId.</summary>
     public static T Write<T>(string displayName, Func<T> change)
     {
