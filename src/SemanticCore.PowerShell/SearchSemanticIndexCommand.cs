@@ -92,7 +92,7 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
             return;
         }
 
-        Report(outcome.Statistics, index.Settings);
+        Report(outcome.Statistics, index.Settings, SemanticIndex.ServerIndexName(index.DatabasePath) is null ? "from the file" : "by the server");
         foreach (var hit in outcome.Hits) WriteObject(ForModeView(hit));
     }
 
@@ -115,7 +115,8 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
         return embedder;
     }
 
-    private void Report(SearchStatistics statistics, IndexSettings settings)
+    /// <param name="scoredWhere">Where vectors not in the session cache are scored: "from the file", or "by the server".</param>
+    private void Report(SearchStatistics statistics, IndexSettings settings, string scoredWhere)
     {
         // The same reason (no key, say) is said once per command, not once per piped query.
         if (statistics.Fallback is { } reason && fallbacksWarned.Add(reason))
@@ -136,7 +137,7 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
             : "vectors not read";
         var semantic = statistics.VectorsScored is { } scored
             ? string.Create(CultureInfo.InvariantCulture,
-                $"meaning: {scored} vectors of {settings.Model}/{settings.Dimensions} scored {(statistics.FromCache ? "from the session cache" : "from the file")}, {notReady} (skipped)")
+                $"meaning: {scored} vectors of {settings.Model}/{settings.Dimensions} scored {(statistics.FromCache ? "from the session cache" : scoredWhere)}, {notReady} (skipped)")
             : $"meaning: not scored ({notReady})";
         WriteVerbose($"Searched {keyword}; {semantic}.");
     }
