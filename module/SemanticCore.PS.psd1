@@ -2,7 +2,7 @@
     RootModule           = 'SemanticCore.PowerShell.dll'
     # Loaded first: it resolves the core and its dependencies into the module's own load context.
     NestedModules        = @('SemanticCore.PowerShell.Loader.dll')
-    ModuleVersion        = '0.6.0'
+    ModuleVersion        = '0.7.0'
     GUID                 = '5b3f0c8e-7a41-4d2b-9c6e-2f1d8a9e4b17'
     Author               = 'SemanticCore.PS contributors'
     CompanyName          = 'SemanticCore.PS'

@@ -19,7 +19,7 @@ public sealed class ModuleLoader : IModuleAssemblyInitializer
     private static readonly string DependencyDirectory = Path.Combine(
         Path.GetDirectoryName(typeof(ModuleLoader).Assembly.Location)!, "dependencies");
 
-    private static readonly DependencyLoadContext Context = new(DependencyDirectory);
+    private static readonly DependencyLoadContext Context = new("SemanticCore.PS", DependencyDirectory);
     private static int registered;
 
     public void OnImport()
@@ -37,8 +37,11 @@ public sealed class ModuleLoader : IModuleAssemblyInitializer
             : null;
 }
 
-/// <summary>Loads managed dependencies and the native e_sqlite3 from the module's own folder.</summary>
-internal sealed class DependencyLoadContext(string directory) : AssemblyLoadContext("SemanticCore.PS", isCollectible: false)
+/// <summary>
+/// Loads a module's managed dependencies and native libraries (e_sqlite3; ONNX Runtime for SemanticCore.PS.Onnx) from its
+/// own <c>dependencies/</c> folder.
+/// </summary>
+public sealed class DependencyLoadContext(string name, string directory) : AssemblyLoadContext(name, isCollectible: false)
 {
     protected override Assembly? Load(AssemblyName name)
     {

@@ -19,7 +19,7 @@ public abstract class BatchCmdlet : SemanticCmdlet
     {
         try
         {
-            return EmbeddingProviders.CreateBatchService(index, ResolveKey(KeyKind.Batch, BatchApiKey));
+            return EmbeddingProviders.CreateBatchService(index, index.Settings.RunsOnThisMachine ? null : ResolveKey(KeyKind.Batch, BatchApiKey), Progress);
         }
         catch (SemanticCoreException ex)
         {

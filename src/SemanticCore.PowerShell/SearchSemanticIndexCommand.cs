@@ -108,7 +108,7 @@ public sealed class SearchSemanticIndexCommand : SemanticCmdlet
     {
         if (!embedders.TryGetValue(settings, out var embedder))
         {
-            embedder = EmbeddingProviders.CreateInteractive(settings, settings.Provider == EmbeddingProviderKind.Gemini ? ResolveKey(KeyKind.Default, ApiKey) : null, Progress);
+            embedder = EmbeddingProviders.CreateInteractive(settings, settings.RunsOnThisMachine ? null : ResolveKey(KeyKind.Default, ApiKey), Progress);
             embedders[settings] = embedder;
         }
 

@@ -185,10 +185,12 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
     {
         var (path, source, _) = Terminating(ResolveDatabase, Database);
         if (openIndexes.TryGetValue(path, out var open)) return open;
+        if (settings?.Provider is { } requested) ImportCompanionModule(requested);
         try
         {
             var index = WhatIfRequested ? SemanticIndex.OpenForForecast(ConnectionFor(path)) : SemanticIndex.Open(ConnectionFor(path), createIfMissing, settings);
             WriteVerbose($"Index '{path}' (from {source}){(index.Created ? ", created" : "")}: {index.Settings}.");
+            ImportCompanionModule(index.Settings.Provider);
             if (index.Created) AnnounceNewIndex(index.Settings);
             var upgrade = index.Migration.WhatIf
                 ? $"Schema v{index.Migration.FromVersion} to v{index.Migration.ToVersion}, forecast against an upgraded temporary copy (the file is left as it is)"
@@ -201,6 +203,31 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         {
             ThrowTerminatingError(Errors.From(ex, path));
             throw; // unreachable: ThrowTerminatingError always throws
+        }
+    }
+
+    /// <summary>
+    /// Imports the module that adds <paramref name="provider"/> (SemanticCore.PS.Onnx for Onnx) when it is installed and not
+    /// yet imported, as pwsh imports a module for a command it exports; when it is not installed, whatever needs the provider
+    /// later ends with ProviderNotInstalled, and reading the index goes on without it.
+    /// </summary>
+    private void ImportCompanionModule(EmbeddingProviderKind provider)
+    {
+        if (EmbeddingProviders.IsInstalled(provider)) return;
+        var module = EmbeddingProviders.CompanionModules[provider];
+        try
+        {
+            InvokeCommand.InvokeScript($"Import-Module -Name {module} -ErrorAction Stop");
+            WriteVerbose($"Imported {module} for the {provider} provider.");
+        }
+        catch (RuntimeException ex) when (ex.ErrorRecord?.FullyQualifiedErrorId?.StartsWith("Modules_ModuleNotFound", StringComparison.Ordinal) == true)
+        {
+            WriteVerbose($"The module {module}, which adds the {provider} provider, is not installed.");
+        }
+        catch (RuntimeException ex)
+        {
+            // Found but it failed to load (a platform it has no runtime for, a damaged copy): say why, once.
+            WriteWarning($"The module {module} could not be imported: {ex.Message}");
         }
     }
 

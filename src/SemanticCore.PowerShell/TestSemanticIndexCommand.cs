@@ -39,9 +39,9 @@ public sealed class TestSemanticIndexCommand : SemanticCmdlet
     /// <summary>Whether the keys this index's provider needs are configured (session keyring or environment); never the keys.</summary>
     private static IndexCheck KeysCheck(SemanticIndex index)
     {
-        if (index.Settings.Provider == EmbeddingProviderKind.Local)
+        if (index.Settings.RunsOnThisMachine)
         {
-            return new IndexCheck { Name = "Keys", Passed = true, Message = "The Local provider needs no key.", Database = index.DatabasePath };
+            return new IndexCheck { Name = "Keys", Passed = true, Message = $"The {index.Settings.Provider} provider needs no key.", Database = index.DatabasePath };
         }
 
         var missing = new List<object>();

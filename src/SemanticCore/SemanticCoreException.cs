@@ -18,6 +18,7 @@ public enum FailureKind
     OperationStopped,
     OperationTimeout,
     ResourceExists,
+    NotInstalled,
 }
 
 /// <summary>

@@ -7,15 +7,17 @@ using SemanticCore.Storage;
 namespace SemanticCore.Batches;
 
 /// <summary>
-/// The Local provider's batch backend: the same files and job lifecycle as the Batch API, kept in the
-/// index's spool (a folder beside an SQLite index, <c>index.db.batches/</c>; the database of a server
-/// index). A job is computed when it is created and reported as succeeded on the next sync, so the
-/// whole async flow works offline, with no key.
+/// The batch backend of vectors made on this machine (Local, Onnx): the same files and job lifecycle as the
+/// Batch API, kept in the index's spool (a folder beside an SQLite index, <c>index.db.batches/</c>; the
+/// database of a server index). A job is computed when it is created and reported as succeeded on the next
+/// sync, so the whole async flow works offline, with no key.
 /// </summary>
-internal sealed class LocalBatchService(IBatchFileSpool spool, LocalEmbeddingProvider embedder) : IBatchService
+internal sealed class LocalBatchService(IBatchFileSpool spool, IEmbeddingProvider embedder) : IBatchService
 {
     private const string FilePrefix = "local-files/";
     private const string BatchPrefix = "local-batches/";
+    /// <summary>Requests embedded together: enough for a model to batch its inference, few enough to keep memory flat.</summary>
+    private const int RequestsPerGroup = 256;
 
     public async Task<string> UploadAsync(string localPath, string displayName, IProgress<long>? progress, CancellationToken cancellationToken)
     {
@@ -38,16 +40,21 @@ internal sealed class LocalBatchService(IBatchFileSpool spool, LocalEmbeddingPro
         await using (var target = spool.OpenWrite(OutputName(displayName)))
         using (var json = new Utf8JsonWriter(target))
         {
-            // One line at a time: a 100,000-chunk job never sits in memory.
-            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            // A group of lines at a time: a 100,000-chunk job never sits in memory.
+            var group = new List<(string Key, string Text)>(RequestsPerGroup);
+            while (true)
             {
-                if (line.Length == 0) continue;
-                using var request = JsonDocument.Parse(line);
-                var key = request.RootElement.GetProperty("key").GetString()!;
-                var text = request.RootElement.GetProperty("request").GetProperty("content").GetProperty("parts")[0].GetProperty("text").GetString() ?? "";
-                WriteResult(json, key, embedder.Embed(text), TokenEstimator.Estimate(text));
-                target.WriteByte((byte)'\n');
-                requests++;
+                var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                if (line is { Length: > 0 }) group.Add(ParseRequest(line));
+                if (group.Count < RequestsPerGroup && line is not null) continue;
+                if (group.Count > 0)
+                {
+                    await EmbedGroupAsync(group, json, target, cancellationToken).ConfigureAwait(false);
+                    requests += group.Count;
+                    group.Clear();
+                }
+
+                if (line is null) break;
             }
         }
 
@@ -108,6 +115,28 @@ internal sealed class LocalBatchService(IBatchFileSpool spool, LocalEmbeddingPro
 
     public bool IsGone(Exception exception) =>
         exception is FileNotFoundException or DirectoryNotFoundException or SemanticCoreException { ErrorId: "LocalBatchResultsMissing" };
+
+    private static (string Key, string Text) ParseRequest(string line)
+    {
+        using var request = JsonDocument.Parse(line);
+        var key = request.RootElement.GetProperty("key").GetString()!;
+        var text = request.RootElement.GetProperty("request").GetProperty("content").GetProperty("parts")[0].GetProperty("text").GetString() ?? "";
+        return (key, text);
+    }
+
+    private async Task EmbedGroupAsync(List<(string Key, string Text)> group, Utf8JsonWriter json, Stream target, CancellationToken cancellationToken)
+    {
+        var vectors = new float[group.Count][];
+        await embedder.EmbedDocumentsAsync(group.ConvertAll(r => r.Text), (first, embedded) =>
+        {
+            for (var i = 0; i < embedded.Count; i++) vectors[first + i] = embedded[i];
+        }, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < group.Count; i++)
+        {
+            WriteResult(json, group[i].Key, vectors[i], TokenEstimator.Estimate(group[i].Text));
+            target.WriteByte((byte)'\n');
+        }
+    }
 
     private static string OutputName(string displayName) => FilePrefix + displayName + ".output.jsonl";
 

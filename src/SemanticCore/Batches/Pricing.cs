@@ -8,10 +8,10 @@ public static class Pricing
         ["gemini-embedding-001"] = (0.15m, 0.075m),
     };
 
-    /// <summary>Cost of <paramref name="tokens"/> at the batch or interactive price; 0 on the Local provider; null when the model's price is unknown.</summary>
+    /// <summary>Cost of <paramref name="tokens"/> at the batch or interactive price; 0 for vectors made on this machine (Local, Onnx); null when the model's price is unknown.</summary>
     public static decimal? Cost(Storage.IndexSettings settings, long tokens, bool batch)
     {
-        if (settings.Provider == Storage.EmbeddingProviderKind.Local) return 0m;
+        if (settings.RunsOnThisMachine) return 0m;
         // Exact: decimal keeps every digit of these prices, so the batch cost is exactly half the interactive one.
         return PerMillionTokens.TryGetValue(settings.Model, out var price)
             ? tokens * (batch ? price.Batch : price.Interactive) / 1_000_000m
@@ -20,11 +20,11 @@ public static class Pricing
 
     /// <summary>
     /// The tokens <paramref name="dollars"/> pay for at the batch or interactive price, rounded down: none for a model whose
-    /// price is unknown (a cost cap then holds everything); null on the Local provider, which is free.
+    /// price is unknown (a cost cap then holds everything); null for vectors made on this machine, which are free.
     /// </summary>
     public static long? TokensFor(Storage.IndexSettings settings, decimal dollars, bool batch)
     {
-        if (settings.Provider == Storage.EmbeddingProviderKind.Local) return null;
+        if (settings.RunsOnThisMachine) return null;
         if (!PerMillionTokens.TryGetValue(settings.Model, out var price)) return 0;
         if (dollars >= 1_000_000_000m) return long.MaxValue / 2; // no cap in practice, and no overflow below
         var perMillion = batch ? price.Batch : price.Interactive;

@@ -46,7 +46,7 @@ public static class IndexCopy
     internal static (string Name, IndexRowCounts Counts, int SchemaVersion) CopyInto(IIndexMaintenance source, IndexSettings settings, string sourceName,
         string destination, Action<long, long>? progress)
     {
-        var target = SemanticIndex.Open(destination, createIfMissing: true, new IndexSettingsRequest(settings.Provider, settings.Model, settings.Dimensions));
+        var target = SemanticIndex.Open(destination, createIfMissing: true, new IndexSettingsRequest(settings.Provider, settings.Model, settings.Dimensions) { Verbatim = true });
         try
         {
             if (string.Equals(target.DatabasePath, sourceName, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))

@@ -5,6 +5,8 @@ public enum EmbeddingProviderKind
 {
     Gemini,
     Local,
+    /// <summary>A sentence-embedding model run on this machine by the companion module SemanticCore.PS.Onnx.</summary>
+    Onnx,
 }
 
 /// <summary>How an index embeds its chunks; recorded in the index when it is created so vectors are never mixed.</summary>
@@ -17,17 +19,24 @@ public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model,
 
     public static IndexSettings Default { get; } = new(EmbeddingProviderKind.Gemini, DefaultGeminiModel, DefaultDimensions);
 
+    /// <summary>True when the vectors are computed on this machine (Local, Onnx): free, and no key is needed.</summary>
+    public bool RunsOnThisMachine => Provider != EmbeddingProviderKind.Gemini;
+
     /// <summary>The settings a new index gets from what the user asked for; omitted parts take the provider's defaults.</summary>
     public static IndexSettings FromRequest(IndexSettingsRequest request)
     {
         var provider = request.Provider ?? EmbeddingProviderKind.Gemini;
-        var model = request.Model ?? (provider == EmbeddingProviderKind.Local ? DefaultLocalModel : DefaultGeminiModel);
+        // A model run by a companion module knows its own names and dimensions (a copy's settings are taken as they are).
+        var installed = provider == EmbeddingProviderKind.Onnx && !request.Verbatim ? Embedding.EmbeddingProviders.Installed(provider) : null;
+        var model = request.Model ?? installed?.DefaultModel ?? (provider == EmbeddingProviderKind.Local ? DefaultLocalModel : DefaultGeminiModel);
         if (string.IsNullOrWhiteSpace(model) || model.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
             // Recorded in a new index, it would stay its model for good: every embedding request would fail.
             throw new SemanticCoreException("InvalidModel", FailureKind.InvalidArgument,
                 $"'{string.Concat(model.Select(c => char.IsControl(c) ? '?' : c))}' is not a model name: it is blank, or contains spaces or control characters.");
         }
+
+        if (installed is not null) return InstalledModel(installed, model, request.Dimensions);
 
         var dimensions = request.Dimensions ?? DefaultDimensions;
         var (min, max) = provider == EmbeddingProviderKind.Gemini ? (128, 3072) : (16, 8192);
@@ -41,6 +50,24 @@ public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model,
         return new IndexSettings(provider, model, dimensions);
     }
 
+    /// <summary>One of an installed provider's models, at the only dimension it makes.</summary>
+    private static IndexSettings InstalledModel(Embedding.IInstalledProvider installed, string model, int? dimensions)
+    {
+        if (installed.DimensionsOf(model) is not { } native)
+        {
+            throw new SemanticCoreException("InvalidModel", FailureKind.InvalidArgument,
+                $"The {installed.Kind} provider has no model '{model}'. Its models: {string.Join(", ", installed.ModelNames)}.");
+        }
+
+        if (dimensions is { } asked && asked != native)
+        {
+            throw new SemanticCoreException("InvalidDimensions", FailureKind.InvalidArgument,
+                $"The model {model} makes {native}-dimension vectors, not {asked}. Leave -Dimensions out.");
+        }
+
+        return new IndexSettings(installed.Kind, model, native);
+    }
+
     public override string ToString() => $"{Provider} / {Model} / {Dimensions}";
 }
 
@@ -48,6 +75,9 @@ public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model,
 public sealed record IndexSettingsRequest(EmbeddingProviderKind? Provider = null, string? Model = null, int? Dimensions = null)
 {
     public static IndexSettingsRequest None { get; } = new();
+
+    /// <summary>The settings of an existing index (a copy's source), recorded as they are: its provider need not be installed here.</summary>
+    internal bool Verbatim { get; init; }
 
     /// <summary>Checks an explicit request against the index's own settings; a difference would mix vectors.</summary>
     internal void EnsureCompatibleWith(IndexSettings actual, string databasePath)

@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using SemanticCore.Embedding;
+using SemanticCore.Storage;
+
+namespace SemanticCore.Onnx;
+
+/// <summary>The Onnx provider: the models in <paramref name="modelsDirectory"/>, each loaded once per process and shared.</summary>
+/// <param name="modelsDirectory">Holds a folder per model (model.onnx, vocab.txt).</param>
+public sealed class OnnxProvider(string modelsDirectory) : IInstalledProvider
+{
+    private readonly ConcurrentDictionary<OnnxModel, Lazy<SentenceEncoder>> encoders = new();
+
+    /// <summary>The models folder beside this assembly (a build's output; the module passes its own).</summary>
+    public OnnxProvider()
+        : this(Path.Combine(Path.GetDirectoryName(typeof(OnnxProvider).Assembly.Location)!, "models"))
+    {
+    }
+
+    public EmbeddingProviderKind Kind => EmbeddingProviderKind.Onnx;
+
+    public string DefaultModel => OnnxModel.Default.Name;
+
+    public IReadOnlyList<string> ModelNames { get; } = OnnxModel.All.Select(m => m.Name).ToList();
+
+    public int? DimensionsOf(string model) => OnnxModel.Find(model)?.Dimensions;
+
+    public IEmbeddingProvider Create(IndexSettings settings, IProgress<OperationProgress>? progress) =>
+        new OnnxEmbeddingProvider(settings, Encoder(settings.Model), progress);
+
+    /// <summary>The model's encoder, loaded on first use (about a second) and kept: its session is reused by every command.</summary>
+    /// <exception cref="SemanticCoreException">InvalidModel: an index recorded a model this module does not have.</exception>
+    public SentenceEncoder Encoder(string modelName)
+    {
+        var model = OnnxModel.Find(modelName) ?? throw new SemanticCoreException("InvalidModel", FailureKind.InvalidArgument,
+            $"The Onnx provider has no model '{modelName}'. Its models: {string.Join(", ", ModelNames)}.");
+        var encoder = encoders.GetOrAdd(model, m => new Lazy<SentenceEncoder>(() => new SentenceEncoder(m, Path.Combine(modelsDirectory, m.Name))));
+        try
+        {
+            return encoder.Value;
+        }
+        catch
+        {
+            encoders.TryRemove(model, out _); // a failed load (files missing) is tried again next time
+            throw;
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using System.Numerics.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.Tokenizers;
+
+namespace SemanticCore.Onnx;
+
+/// <summary>
+/// One model loaded for inference: its WordPiece tokenizer (lower-cased, accents stripped, [CLS] and [SEP]) and an ONNX
+/// Runtime session on every core. A text longer than the model reads at once is embedded in windows whose pooled vectors
+/// are averaged, weighted by their tokens: nothing is cut off. Vectors are L2-normalized. Thread-safe.
+/// </summary>
+public sealed class SentenceEncoder : IDisposable
+{
+    /// <summary>Windows run together: padding is per batch, so windows of like length go together.</summary>
+    internal const int BatchSize = 32;
+
+    private readonly InferenceSession session;
+    private readonly BertTokenizer tokenizer;
+    private readonly bool takesTokenTypes;
+
+    public SentenceEncoder(OnnxModel model, string modelDirectory)
+    {
+        Model = model;
+        var modelFile = Path.Combine(modelDirectory, "model.onnx");
+        var vocabulary = Path.Combine(modelDirectory, "vocab.txt");
+        foreach (var file in new[] { modelFile, vocabulary })
+        {
+            if (!File.Exists(file))
+            {
+                throw new SemanticCoreException("ModelFilesMissing", FailureKind.ObjectNotFound,
+                    $"The model {model.Name} is missing its file '{file}'. Reinstall the module SemanticCore.PS.Onnx.");
+            }
+        }
+
+        tokenizer = BertTokenizer.Create(vocabulary, new BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = Environment.ProcessorCount,
+        };
+        session = new InferenceSession(modelFile, options);
+        takesTokenTypes = session.InputMetadata.ContainsKey("token_type_ids");
+    }
+
+    public OnnxModel Model { get; }
+
+    /// <summary>The word-piece ids the model reads for <paramref name="text"/>: one window per <see cref="OnnxModel.MaxTokens"/>, each in [CLS] … [SEP].</summary>
+    public IReadOnlyList<long[]> Windows(string text)
+    {
+        var pieces = tokenizer.EncodeToIds(text, addSpecialTokens: false);
+        var size = Model.MaxTokens - 2;
+        var windows = new List<long[]>(Math.Max(1, (pieces.Count + size - 1) / size));
+        var start = 0;
+        do
+        {
+            var count = Math.Min(size, pieces.Count - start);
+            var window = new long[count + 2];
+            window[0] = tokenizer.ClassificationTokenId;
+            for (var i = 0; i < count; i++) window[i + 1] = pieces[start + i];
+            window[^1] = tokenizer.SeparatorTokenId;
+            windows.Add(window);
+            start += size;
+        }
+        while (start < pieces.Count);
+        return windows;
+    }
+
+    /// <summary>Embeds texts as documents, in order.</summary>
+    public float[][] EmbedDocuments(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) => Embed(texts, cancellationToken);
+
+    /// <summary>Embeds a search query (with the model's query prefix, if it has one).</summary>
+    public float[] EmbedQuery(string text) => Embed([Model.QueryPrefix + text], CancellationToken.None)[0];
+
+    private float[][] Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        var windows = new List<(int Text, long[] Ids)>(texts.Count);
+        for (var t = 0; t < texts.Count; t++) windows.AddRange(Windows(texts[t]).Select(ids => (t, ids)));
+        // Longest first: each batch is padded to its own longest window, so like lengths go together.
+        windows.Sort((a, b) => b.Ids.Length.CompareTo(a.Ids.Length));
+
+        var vectors = new float[texts.Count][];
+        for (var t = 0; t < texts.Count; t++) vectors[t] = new float[Model.Dimensions];
+        var pooled = new float[Model.Dimensions];
+        for (var first = 0; first < windows.Count; first += BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = windows.GetRange(first, Math.Min(BatchSize, windows.Count - first));
+            RunBatch(batch.ConvertAll(w => w.Ids), (hidden, b) =>
+            {
+                Pool(hidden, batch[b].Ids.Length, pooled);
+                // Weighted by length: the windows of one text average as its tokens would have.
+                TensorPrimitives.MultiplyAdd(pooled, batch[b].Ids.Length, vectors[batch[b].Text], vectors[batch[b].Text]);
+            });
+        }
+
+        foreach (var vector in vectors)
+        {
+            var norm = TensorPrimitives.Norm(vector);
+            if (norm > 0) TensorPrimitives.Divide(vector, norm, vector);
+        }
+
+        return vectors;
+    }
+
+    /// <summary>One window's vector from its tokens' hidden states (<paramref name="length"/> real tokens, then padding).</summary>
+    private void Pool(ReadOnlySpan<float> hidden, int length, float[] pooled)
+    {
+        var dimensions = Model.Dimensions;
+        if (Model.Pooling == SentencePooling.Cls)
+        {
+            hidden[..dimensions].CopyTo(pooled);
+            return;
+        }
+
+        Array.Clear(pooled);
+        for (var t = 0; t < length; t++) TensorPrimitives.Add(pooled, hidden.Slice(t * dimensions, dimensions), pooled);
+        TensorPrimitives.Divide(pooled, length, pooled);
+    }
+
+    /// <summary>Runs windows padded to the longest; hands each window's hidden states ([tokens × dimensions]) to <paramref name="each"/>.</summary>
+    private void RunBatch(List<long[]> batch, SpanAction<float, int> each)
+    {
+        var length = batch.Max(w => w.Length);
+        var ids = new long[batch.Count * length];
+        var mask = new long[batch.Count * length];
+        for (var b = 0; b < batch.Count; b++)
+        {
+            batch[b].CopyTo(ids, b * length);
+            Array.Fill(mask, 1L, b * length, batch[b].Length);
+        }
+
+        long[] shape = [batch.Count, length];
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+        using var typesValue = OrtValue.CreateTensorValueFromMemory(new long[ids.Length], shape);
+        var inputs = new Dictionary<string, OrtValue> { ["input_ids"] = idsValue, ["attention_mask"] = maskValue };
+        if (takesTokenTypes) inputs["token_type_ids"] = typesValue;
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, inputs, ["last_hidden_state"]);
+        var hidden = outputs[0].GetTensorDataAsSpan<float>();
+        var perWindow = length * Model.Dimensions;
+        for (var b = 0; b < batch.Count; b++) each(hidden.Slice(b * perWindow, perWindow), b);
+    }
+
+    public void Dispose() => session.Dispose();
+
+    private delegate void SpanAction<T, in TArg>(ReadOnlySpan<T> span, TArg arg);
+}
