@@ -11,13 +11,15 @@
              pgvector are installed (tests/postgres/install.sh), the PostgreSQL tests run against a
              throwaway cluster started for the run; otherwise they are skipped, each saying why.
     Help     Build, then only the Pester help tests (Get-Help for every cmdlet and the about topic).
-    Package  Build, then out/package/SemanticCore.PS/<version>/ (the folder Save-PSResource and
-             Install-Module put on PSModulePath) and out/package/SemanticCore.PS.<version>.nupkg in the
-             PowerShell Gallery's layout (module files at the package root, PSModule tags, README.md).
-    Install  Build, then the same folder into your module folder (-Scope CurrentUser, the default) or
+    Package  Build, then out/package/<module>/<version>/ (the folder Save-PSResource and
+             Install-Module put on PSModulePath) and out/package/<module>.<version>.nupkg in the
+             PowerShell Gallery's layout (module files at the package root, PSModule tags, README.md),
+             for each module of -Module.
+    Install  Build, then the same folders into your module folder (-Scope CurrentUser, the default) or
              the all-users one (-Scope AllUsers), replacing an earlier copy of this version, so that
-             Import-Module SemanticCore.PS works by name in any pwsh 7.4+.
-    Uninstall  Removes this version from the folder Install writes to.
+             Import-Module SemanticCore.PS works by name in any pwsh 7.4+ (and -Provider Onnx imports
+             SemanticCore.PS.Onnx when it needs it).
+    Uninstall  Removes this version of each module of -Module from the folder Install writes to.
     Package and Install leave the debug symbols out and write CHANGELOG.md's section of this version
     into the manifest's ReleaseNotes.
     Without pwsh, the host runs this script:
@@ -33,11 +35,17 @@
 .PARAMETER Destination
     Install and Uninstall: a modules folder of your own instead of the scope's (the module goes to
     <Destination>/SemanticCore.PS/<version>/).
+.PARAMETER Module
+    Package, Install and Uninstall: SemanticCore.PS (the module) and SemanticCore.PS.Onnx (the companion
+    module of the Onnx provider: sentence-embedding models on this machine, about 300 MB), both by default.
 .PARAMETER NoBuild
     Use the module already built in out/ instead of building first.
 .EXAMPLE
     ./build.ps1 -Task Install
     Builds and installs for the current user; then Import-Module SemanticCore.PS in any pwsh session.
+.EXAMPLE
+    ./build.ps1 -Task Install -Module SemanticCore.PS
+    Installs the module without the Onnx companion (-Provider Onnx then says how to get it).
 .EXAMPLE
     ./build.ps1 -Task Test
 .EXAMPLE
@@ -56,6 +64,9 @@ param(
 
     [string] $Destination,
 
+    [ValidateSet('SemanticCore.PS', 'SemanticCore.PS.Onnx')]
+    [string[]] $Module = @('SemanticCore.PS', 'SemanticCore.PS.Onnx'),
+
     [switch] $NoBuild
 )
 
@@ -67,7 +78,10 @@ Push-Location $PSScriptRoot
 try {
     $manifest = Import-PowerShellDataFile module/SemanticCore.PS.psd1
     $version = $manifest.ModuleVersion
-    $module = Join-Path $PSScriptRoot "out/SemanticCore.PS/$version"
+    $builtModule = Join-Path $PSScriptRoot "out/SemanticCore.PS/$version"
+    # Built and released together: the companion requires this very version of the module.
+    $companion = Import-PowerShellDataFile src/SemanticCore.PS.Onnx/module/SemanticCore.PS.Onnx.psd1
+    if ($companion.ModuleVersion -ne $version) { throw "SemanticCore.PS.Onnx is $($companion.ModuleVersion), SemanticCore.PS ${version}: give both manifests the same version." }
 
     function Invoke-Native([string] $What, [scriptblock] $Command) {
         Write-Verbose "$What`: $Command"
@@ -117,21 +131,21 @@ try {
         ($lines[($start + 1)..($end - 1)] -join "`n").Trim()
     }
 
-    # This build as Install-Module lays a module out: <Modules>/SemanticCore.PS/<version>/, replacing an earlier
+    # This build of a module as Install-Module lays it out: <Modules>/<Name>/<version>/, replacing an earlier
     # copy of this version, without debug symbols, with the licence and this version's release notes.
-    function Copy-ModuleTo([string] $Modules) {
-        $folder = Join-Path $Modules "SemanticCore.PS/$version"
+    function Copy-ModuleTo([string] $Modules, [string] $Name) {
+        $folder = Join-Path $Modules "$Name/$version"
         if (Test-Path -LiteralPath $folder) {
             # A copy loaded in a running pwsh keeps its dll locked (Windows): say so rather than leave half a module.
             try { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Stop }
-            catch { throw "Could not replace $folder ($($_.Exception.Message)). Close the pwsh sessions that have SemanticCore.PS $version loaded, then run the task again." }
+            catch { throw "Could not replace $folder ($($_.Exception.Message)). Close the pwsh sessions that have $Name $version loaded, then run the task again." }
         }
         New-Item -ItemType Directory $folder -Force | Out-Null
-        Copy-Item (Join-Path $module '*') $folder -Recurse
+        Copy-Item (Join-Path $PSScriptRoot "out/$Name/$version/*") $folder -Recurse
         Get-ChildItem $folder -Recurse -Filter *.pdb | Remove-Item
         Copy-Item LICENSE $folder
         # A single-quoted here-string keeps the notes' '$' and quotes as they are; the manifest stays a data file.
-        $manifestPath = Join-Path $folder 'SemanticCore.PS.psd1'
+        $manifestPath = Join-Path $folder "$Name.psd1"
         $text = Get-Content -Raw $manifestPath
         $psData = $text.IndexOf("`n", $text.IndexOf('PSData = @{')) + 1
         Set-Content $manifestPath $text.Insert($psData, "            ReleaseNotes = @'`n$(Get-ReleaseNotes)`n'@`n") -NoNewline
@@ -165,53 +179,60 @@ try {
                 Invoke-Build
                 $failures = Invoke-PesterSuite (Join-Path $PSScriptRoot 'tests/Pester/Help.Tests.ps1')
                 if ($failures) { throw "$failures help test(s) failed." }
-                Get-ChildItem (Join-Path $module 'en-US') | Select-Object FullName, Length
+                Get-ChildItem (Join-Path $builtModule 'en-US') | Select-Object FullName, Length
             }
             'Package' {
                 Invoke-Build
                 $packages = Join-Path $PSScriptRoot 'out/package'
                 Remove-Item $packages -Recurse -Force -ErrorAction Ignore
-                $folder = Copy-ModuleTo $packages
-                $cmdlets = $manifest.CmdletsToExport
-                $tags = @('PSModule', 'PSIncludes_Cmdlet') + $manifest.PrivateData.PSData.Tags +
-                    ($cmdlets | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" })
-                $properties = @{
-                    id          = 'SemanticCore.PS'
-                    version     = $version
-                    authors     = $manifest.Author
-                    description = $manifest.Description
-                    copyright   = $manifest.Copyright
-                    projectUrl  = $manifest.PrivateData.PSData.ProjectUri
-                    tags        = $tags -join ' '
-                    moduleDir   = $folder
-                    readme      = Join-Path $PSScriptRoot 'README.md'
+                foreach ($name in $Module) {
+                    $folder = Copy-ModuleTo $packages $name
+                    $data = Import-PowerShellDataFile (Join-Path $folder "$name.psd1")
+                    $cmdlets = @($data.CmdletsToExport)
+                    $tags = @('PSModule') + $(if ($cmdlets) { 'PSIncludes_Cmdlet' }) + $data.PrivateData.PSData.Tags +
+                        ($cmdlets | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" })
+                    $properties = @{
+                        id          = $name
+                        version     = $version
+                        authors     = $data.Author
+                        description = $data.Description
+                        copyright   = $data.Copyright
+                        projectUrl  = $data.PrivateData.PSData.ProjectUri
+                        tags        = $tags -join ' '
+                        moduleDir   = $folder
+                        readme      = Join-Path $PSScriptRoot 'README.md'
+                    }
+                    $nuspecProperties = ($properties.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value -replace ';', '%3B')" }) -join ';'
+                    Invoke-Native "Package $name" {
+                        dotnet pack build/SemanticCore.PS.Package.csproj -c $Configuration -o $packages "-p:NuspecProperties=`"$nuspecProperties`"" "-p:PackageId=$name"
+                    }
+                    [pscustomobject]@{ Folder = $folder; Package = (Get-ChildItem $packages -Filter "$name.$version.nupkg").FullName }
                 }
-                $nuspecProperties = ($properties.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value -replace ';', '%3B')" }) -join ';'
-                Invoke-Native 'Package' {
-                    dotnet pack build/SemanticCore.PS.Package.csproj -c $Configuration -o $packages "-p:NuspecProperties=`"$nuspecProperties`""
-                }
-                [pscustomobject]@{ Folder = $folder; Package = (Get-ChildItem $packages -Filter *.nupkg).FullName }
             }
             'Install' {
                 Invoke-Build
                 $modules = Get-ModulesFolder
-                $folder = Copy-ModuleTo $modules
-                Write-Host "SemanticCore.PS $version installed in $folder"
+                foreach ($name in $Module) {
+                    $folder = Copy-ModuleTo $modules $name
+                    Write-Host "$name $version installed in $folder"
+                }
                 $onPath = $env:PSModulePath -split [IO.Path]::PathSeparator | Where-Object { $_.TrimEnd('/', '\') -eq $modules.TrimEnd('/', '\') }
                 if (-not $onPath) { Write-Warning "$modules is not on `$env:PSModulePath: add it there for Import-Module SemanticCore.PS to find the module by name." }
             }
             'Uninstall' {
                 $modules = Get-ModulesFolder
-                $folder = Join-Path $modules "SemanticCore.PS/$version"
-                if (-not (Test-Path $folder)) {
-                    Write-Warning "SemanticCore.PS $version is not installed in $modules."
-                    continue
+                foreach ($name in $Module) {
+                    $folder = Join-Path $modules "$name/$version"
+                    if (-not (Test-Path $folder)) {
+                        Write-Warning "$name $version is not installed in $modules."
+                        continue
+                    }
+                    Remove-Item $folder -Recurse -Force
+                    # The module's own folder goes too once no other version is left in it.
+                    $parent = Split-Path $folder
+                    if (-not (Get-ChildItem $parent -Force)) { Remove-Item $parent }
+                    Write-Host "$name $version removed from $modules"
                 }
-                Remove-Item $folder -Recurse -Force
-                # The module's own folder goes too once no other version is left in it.
-                $parent = Split-Path $folder
-                if (-not (Get-ChildItem $parent -Force)) { Remove-Item $parent }
-                Write-Host "SemanticCore.PS $version removed from $modules"
             }
         }
     }

@@ -55,6 +55,7 @@ internal static class Errors
         ["IndexSettingsConflict"] = "Leave out -Provider, -Model and -Dimensions to use the index's own settings, or give -Database a new file.",
         ["InvalidModel"] = "Give -Model the name of an embedding model (e.g. gemini-embedding-001), or leave it out for the provider's default.",
         ["InvalidDimensions"] = "Give -Dimensions within the provider's range (Gemini: 128 to 3072), or leave it out for an Onnx model, which makes one size.",
+        ["ModelFilesMissing"] = "Reinstall the module SemanticCore.PS.Onnx (./build.ps1 -Task Install in the repository), then run the command again.",
         ["ProviderNotInstalled"] = "Install the companion module (./build.ps1 -Task Install in the repository installs both; or copy out/SemanticCore.PS.Onnx to a folder on $env:PSModulePath), then run the command again: it is imported when needed.",
         ["InputObjectNotSupported"] = "Pipe the objects the cmdlet's help lists under -InputObject.",
         ["ChunkNotFound"] = "List the index's chunks with Get-ChunkStatus; ids are those of this index (-Database).",

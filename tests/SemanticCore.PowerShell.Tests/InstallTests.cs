@@ -29,12 +29,14 @@ public sealed class InstallTests : IDisposable
 
         // PSModulePath set inside the session, so only that folder is searched (the host also lists the repository's build).
         var import = HostProcess.Run(dir.Path, "-Command",
-            $"$env:PSModulePath = '{modules}'; Import-Module SemanticCore.PS; (Get-Module SemanticCore.PS).ModuleBase; (Get-Command Search-SemanticIndex).Source");
+            $"$env:PSModulePath = '{modules}'; Import-Module SemanticCore.PS; (Get-Module SemanticCore.PS).ModuleBase; (Get-Command Search-SemanticIndex).Source; " +
+            "Import-Module SemanticCore.PS.Onnx; (Get-Module SemanticCore.PS.Onnx).ModuleBase");
 
         Assert.True(import.ExitCode == 0, import.Stderr);
         var lines = import.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Equal(folder, lines[0]);
         Assert.Equal("SemanticCore.PS", lines[1]);
+        Assert.Equal(Path.Combine(modules, "SemanticCore.PS.Onnx", Version), lines[2]);
     }
 
     [LinuxFact]
@@ -61,6 +63,7 @@ public sealed class InstallTests : IDisposable
 
         Assert.True(uninstall.ExitCode == 0, uninstall.Stderr);
         Assert.False(Directory.Exists(Path.Combine(modules, "SemanticCore.PS")));
+        Assert.False(Directory.Exists(Path.Combine(modules, "SemanticCore.PS.Onnx")));
     }
 
     [Fact]
@@ -78,6 +81,15 @@ public sealed class InstallTests : IDisposable
             Assert.Contains("SemanticCore.PS.psd1", names);
             using var nuspec = new StreamReader(zip.GetEntry("SemanticCore.PS.nuspec")!.Open());
             Assert.Contains("<readme>README.md</readme>", nuspec.ReadToEnd());
+        }
+
+        using (var zip = ZipFile.OpenRead(Path.Combine(ModuleFixture.RepoRoot, "out", "package", $"SemanticCore.PS.Onnx.{Version}.nupkg")))
+        {
+            var names = zip.Entries.Select(e => e.FullName).ToList();
+            Assert.DoesNotContain(names, n => n.EndsWith(".pdb", StringComparison.OrdinalIgnoreCase));
+            Assert.Contains("SemanticCore.PS.Onnx.psd1", names);
+            Assert.Contains("models/all-MiniLM-L6-v2/model.onnx", names);
+            Assert.DoesNotContain("dependencies/SemanticCore.dll", names);
         }
 
         var manifest = Path.Combine(ModuleFixture.RepoRoot, "out", "package", "SemanticCore.PS", Version, "SemanticCore.PS.psd1");
