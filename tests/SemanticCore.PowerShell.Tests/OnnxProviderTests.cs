@@ -60,7 +60,8 @@ public sealed class OnnxProviderTests(ModuleFixture module) : IDisposable
         WriteRunbooks();
         using var ps = Session();
 
-        ps.Run("Import-SemanticDocument kb/*.md -Database sync.db -Provider Onnx -Mode Sync").AssertNoErrors();
+        var import = ps.Run("Import-SemanticDocument kb/*.md -Database sync.db -Provider Onnx -Mode Sync").AssertNoErrors();
+        Assert.Contains(import.Progress, p => p.Activity == "Embedding with all-MiniLM-L6-v2 on this machine" && p.StatusDescription.EndsWith(" a second", StringComparison.Ordinal));
         ps.Run("Import-SemanticDocument kb/*.md -Database async.db -Provider Onnx -Mode Async; Invoke-BatchFlush -Database async.db -Force | Sync-BatchJob -Database async.db").AssertNoErrors();
 
         const string vectors = "SELECT d.source_path, v.vector FROM chunks c JOIN documents d ON d.id = c.document_id JOIN chunk_vectors v ON v.chunk_id = c.id ORDER BY d.source_path, c.ordinal";
