@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using SemanticCore.PowerShell.Tests.Infrastructure;
+using SemanticCore.Tests.Postgres;
 
 namespace SemanticCore.PowerShell.Tests;
 
@@ -11,8 +12,6 @@ namespace SemanticCore.PowerShell.Tests;
 public sealed class OnnxProviderTests(ModuleFixture module) : IDisposable
 {
     private readonly TestDirectory dir = new();
-
-    private string Database => dir.Combine("index.db");
 
     private static string CompanionManifest { get; } = Directory.GetFiles(Path.Combine(ModuleFixture.RepoRoot, "out", "SemanticCore.PS.Onnx"), "SemanticCore.PS.Onnx.psd1", SearchOption.AllDirectories).Single();
 
@@ -34,23 +33,27 @@ public sealed class OnnxProviderTests(ModuleFixture module) : IDisposable
 
     private const string Paraphrase = "renewing credentials for bot users";
 
-    [Fact]
-    public void An_async_import_flushes_and_syncs_on_this_machine_and_semantic_search_finds_what_keyword_search_misses()
+    [Theory]
+    [InlineData("Sqlite")]
+    [PostgresData]
+    public void An_async_import_flushes_and_syncs_on_this_machine_and_semantic_search_finds_what_keyword_search_misses(string backend)
     {
         WriteRunbooks();
+        var index = TestIndex.For(backend, dir);
+        var db = index.Argument;
         using var ps = Session();
 
-        ps.Run("Import-SemanticDocument kb/*.md -Database index.db -Provider Onnx -Mode Async").AssertNoErrors();
-        Assert.Equal(3L, Db.Scalar<long>(Database, "SELECT count(*) FROM chunks WHERE embedding_status = 'Pending'"));
-        ps.Run("Invoke-BatchFlush -Database index.db -Force | Sync-BatchJob -Database index.db").AssertNoErrors();
+        ps.Run($"Import-SemanticDocument kb/*.md -Database {db} -Provider Onnx -Mode Async").AssertNoErrors();
+        Assert.Equal(["Pending", "Pending", "Pending"], ps.Run($"(Get-ChunkStatus -Database {db}).Status").AssertNoErrors().Output.Select(o => o.ToString()));
+        ps.Run($"Invoke-BatchFlush -Database {db} -Force | Sync-BatchJob -Database {db}").AssertNoErrors();
 
-        Assert.Equal(3L, Db.Scalar<long>(Database, "SELECT count(*) FROM chunks c JOIN chunk_vectors v ON v.chunk_id = c.id WHERE c.embedding_status = 'Ready' AND length(v.vector) = 384 * 4"));
-        Assert.Equal(["Onnx", "all-MiniLM-L6-v2", "384"], Db.Rows(Database, "SELECT value FROM settings WHERE key IN ('provider', 'model', 'dimensions') ORDER BY key DESC").Select(r => (string)r[0]!));
-        var semantic = ps.Run($"Search-SemanticIndex '{Paraphrase}' -Database index.db -Mode Semantic -Top 1").AssertNoErrors().Single();
+        Assert.Equal(["Ready", "Ready", "Ready"], ps.Run($"(Get-ChunkStatus -Database {db}).Status").AssertNoErrors().Output.Select(o => o.ToString()));
+        Assert.Equal(["Onnx", "all-MiniLM-L6-v2", "384"], Db.Rows(index.Database, "SELECT value FROM settings WHERE key IN ('provider', 'model', 'dimensions') ORDER BY key DESC").Select(r => (string)r[0]!));
+        var semantic = ps.Run($"Search-SemanticIndex '{Paraphrase}' -Database {db} -Mode Semantic -Top 1").AssertNoErrors().Single();
         Assert.EndsWith("rotate.md", semantic.Text("DocumentPath"));
-        var keyword = ps.Run($"Search-SemanticIndex '{Paraphrase}' -Database index.db -Mode Keyword").AssertNoErrors().Output;
+        var keyword = ps.Run($"Search-SemanticIndex '{Paraphrase}' -Database {db} -Mode Keyword").AssertNoErrors().Output;
         Assert.DoesNotContain(keyword, hit => hit.Text("DocumentPath").EndsWith("rotate.md", StringComparison.Ordinal));
-        var hybrid = ps.Run($"Search-SemanticIndex '{Paraphrase}' -Database index.db").AssertNoErrors().Output;
+        var hybrid = ps.Run($"Search-SemanticIndex '{Paraphrase}' -Database {db}").AssertNoErrors().Output;
         Assert.Contains(hybrid, hit => hit.Text("DocumentPath").EndsWith("rotate.md", StringComparison.Ordinal));
     }
 
@@ -86,6 +89,11 @@ public sealed class OnnxProviderTests(ModuleFixture module) : IDisposable
         ps.Run("Import-SemanticDocument kb/rotate.md -Database arctic.db -Provider Onnx -Model snowflake-arctic-embed-xs").AssertNoErrors();
         Assert.Equal("snowflake-arctic-embed-xs", Db.Scalar<string>(dir.Combine("arctic.db"), "SELECT value FROM settings WHERE key = 'model'"));
         Assert.EndsWith("rotate.md", ps.Run($"Search-SemanticIndex '{Paraphrase}' -Database arctic.db -Mode Semantic -Top 1").AssertNoErrors().Single().Text("DocumentPath"));
+
+        // Another model's vectors never join an index.
+        var mixed = ps.Run("Import-SemanticDocument kb/printer.md -Database arctic.db -Provider Onnx -Model all-MiniLM-L6-v2");
+        BatchTestKit.AssertTerminating(mixed, "IndexSettingsConflict", ErrorCategory.InvalidArgument);
+        Assert.Equal(1L, Db.Scalar<long>(dir.Combine("arctic.db"), "SELECT count(*) FROM documents"));
 
         var dimensions = ps.Run("Import-SemanticDocument kb/rotate.md -Database wrong.db -Provider Onnx -Dimensions 768");
         Assert.Contains("makes 384-dimension vectors, not 768", BatchTestKit.AssertTerminating(dimensions, "InvalidDimensions", ErrorCategory.InvalidArgument).ToString());
