@@ -33,7 +33,7 @@ public sealed class OnnxProvider(string modelsDirectory) : IInstalledProvider
     {
         var model = OnnxModel.Find(modelName) ?? throw new SemanticCoreException("InvalidModel", FailureKind.InvalidArgument,
             $"The Onnx provider has no model '{modelName}'. Its models: {string.Join(", ", ModelNames)}.");
-        var encoder = encoders.GetOrAdd(model, m => new Lazy<SentenceEncoder>(() => new SentenceEncoder(m, Path.Combine(modelsDirectory, m.Name))));
+        var encoder = encoders.GetOrAdd(model, m => new Lazy<SentenceEncoder>(() => Load(m)));
         try
         {
             return encoder.Value;
@@ -42,6 +42,20 @@ public sealed class OnnxProvider(string modelsDirectory) : IInstalledProvider
         {
             encoders.TryRemove(model, out _); // a failed load (files missing) is tried again next time
             throw;
+        }
+    }
+
+    /// <exception cref="SemanticCoreException">ModelFilesMissing; OnnxRuntimeUnavailable: no native ONNX Runtime for this platform, or it failed to start.</exception>
+    private SentenceEncoder Load(OnnxModel model)
+    {
+        try
+        {
+            return new SentenceEncoder(model, Path.Combine(modelsDirectory, model.Name));
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or BadImageFormatException or TypeInitializationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            throw new SemanticCoreException("OnnxRuntimeUnavailable", FailureKind.NotInstalled,
+                $"ONNX Runtime could not run the model {model.Name} on {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}: {ex.GetBaseException().Message}", ex);
         }
     }
 }

@@ -56,6 +56,7 @@ internal static class Errors
         ["InvalidModel"] = "Give -Model the name of an embedding model (e.g. gemini-embedding-001), or leave it out for the provider's default.",
         ["InvalidDimensions"] = "Give -Dimensions within the provider's range (Gemini: 128 to 3072), or leave it out for an Onnx model, which makes one size.",
         ["ModelFilesMissing"] = "Reinstall the module SemanticCore.PS.Onnx (./build.ps1 -Task Install in the repository), then run the command again.",
+        ["OnnxRuntimeUnavailable"] = "Use the Onnx provider on a platform its module ships ONNX Runtime for (Linux x64 or arm64, macOS arm64, Windows x64), or reinstall SemanticCore.PS.Onnx if it is one of them.",
         ["ProviderNotInstalled"] = "Install the companion module (./build.ps1 -Task Install in the repository installs both; or copy out/SemanticCore.PS.Onnx to a folder on $env:PSModulePath), then run the command again: it is imported when needed.",
         ["InputObjectNotSupported"] = "Pipe the objects the cmdlet's help lists under -InputObject.",
         ["ChunkNotFound"] = "List the index's chunks with Get-ChunkStatus; ids are those of this index (-Database).",

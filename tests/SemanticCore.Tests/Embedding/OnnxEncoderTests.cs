@@ -152,5 +152,27 @@ public sealed class OnnxEncoderTests
         Assert.Equal(0, best);
     }
 
+    [Fact]
+    public void A_model_without_its_files_is_reported_by_name_and_found_once_they_are_back()
+    {
+        var models = Directory.CreateTempSubdirectory("semanticcore-models-");
+        try
+        {
+            var provider = new OnnxProvider(models.FullName);
+            var missing = Assert.Throws<SemanticCoreException>(() => provider.Encoder(OnnxModel.MiniLM.Name));
+            Assert.Equal("ModelFilesMissing", missing.ErrorId);
+            Assert.Contains("model.onnx", missing.Message);
+
+            var source = Path.Combine(AppContext.BaseDirectory, "models", OnnxModel.MiniLM.Name);
+            var target = Directory.CreateDirectory(Path.Combine(models.FullName, OnnxModel.MiniLM.Name)).FullName;
+            foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            Assert.Equal(384, provider.Encoder(OnnxModel.MiniLM.Name).EmbedQuery("back").Length);
+        }
+        finally
+        {
+            models.Delete(recursive: true);
+        }
+    }
+
     private static double Cosine(float[] a, float[] b) => TensorPrimitives.CosineSimilarity(a, b);
 }
