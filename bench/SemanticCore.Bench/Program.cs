@@ -1,6 +1,8 @@
 using SemanticCore.Bench.Backends;
 using SemanticCore.Bench.Infrastructure;
 using SemanticCore.Bench.Scenarios;
+using SemanticCore.Embedding;
+using SemanticCore.Onnx;
 
 namespace SemanticCore.Bench;
 
@@ -18,6 +20,7 @@ internal static class Program
         new QualityScenario(),
         new ImportScenario(),
         new FlushScenario(),
+        new EmbedScenario(),
         new ApplyScenario(),
         new BackendsScenario(),
     ];
@@ -31,6 +34,8 @@ internal static class Program
             cancellation.Cancel();
         };
 
+        // The Onnx provider, as Import-Module SemanticCore.PS.Onnx adds it: its models are in models/ beside the bench.
+        EmbeddingProviders.Install(new OnnxProvider());
         try
         {
             var known = Scenarios.SelectMany(s => s.Options).Concat(ColdQueryCommand.Options).Concat(FlushSyncWorkerCommand.Options).ToHashSet(StringComparer.Ordinal);

@@ -170,7 +170,7 @@ internal sealed class FlushScenario : IScenario
     }
 
     /// <summary>One Submitted job of every chunk, every chunk Submitted in it; false when there is no single job to look further at.</summary>
-    private static bool CheckJob(string what, string database, int chunks, FlushResult result, List<string> checks)
+    internal static bool CheckJob(string what, string database, int chunks, FlushResult result, List<string> checks)
     {
         if (result.Errors.Count > 0) checks.Add($"{what}: the flush reported {string.Join("; ", result.Errors.Select(e => e.Message))}");
         if (result.Jobs.Count != 1)

@@ -1,7 +1,6 @@
 using Markdig;
 using SemanticCore.Bench.Import;
 using SemanticCore.Bench.Infrastructure;
-using SemanticCore.Chunking;
 using SemanticCore.Ingestion;
 using SemanticCore.Model;
 using SemanticCore.Storage;
@@ -139,17 +138,7 @@ internal sealed class ImportScenario : IScenario
     }
 
     /// <summary>The importer's work before it touches the index: read (and hash) the file, then chunk it.</summary>
-    private static long ChunkAll(IReadOnlyList<string> files)
-    {
-        long drafts = 0;
-        foreach (var file in files)
-        {
-            var document = DocumentReader.Read(file);
-            drafts += DocumentChunker.Chunk(document.Text, Path.GetExtension(file), Path.GetFileNameWithoutExtension(file), ChunkingOptions.Default).Chunks.Count;
-        }
-
-        return drafts;
-    }
+    private static long ChunkAll(IReadOnlyList<string> files) => CorpusChunks.Of(files).Sum(chunks => (long)chunks.Count);
 
     /// <summary>One Import-SemanticDocument pass over every file: the index is opened (untimed), the imports timed.</summary>
     private static async Task<ImportStatus[]> ImportAllAsync(string database, IndexSettingsRequest settings, IReadOnlyList<string> files, TimedCalls row,
