@@ -8,8 +8,8 @@ namespace SemanticCore.Onnx;
 /// <summary>An Onnx index's embedder: its model on this machine, off the caller's thread, with progress in chunks a second.</summary>
 internal sealed class OnnxEmbeddingProvider(IndexSettings settings, SentenceEncoder encoder, IProgress<OperationProgress>? progress) : IEmbeddingProvider
 {
-    /// <summary>Texts handed over (and recorded) at a time: two batches of the model's.</summary>
-    private const int TextsPerCall = 2 * SentenceEncoder.BatchSize;
+    /// <summary>Texts handed over (and recorded, and reported as progress) at a time.</summary>
+    private const int TextsPerCall = 64;
 
     private readonly Stopwatch clock = new();
     private long embedded;

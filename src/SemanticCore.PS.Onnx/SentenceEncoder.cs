@@ -11,8 +11,12 @@ namespace SemanticCore.Onnx;
 /// </summary>
 public sealed class SentenceEncoder : IDisposable
 {
-    /// <summary>Windows run together: padding is per batch, so windows of like length go together.</summary>
-    internal const int BatchSize = 32;
+    /// <summary>
+    /// Padded tokens run together (4 full windows of MiniLM, 2 of Arctic, dozens of short texts). ONNX Runtime keeps the
+    /// memory of its largest run for the life of the process, and attention's grows with the square of the window; on the
+    /// bench, 1,024 was also the fastest of 8,192, 4,096, 2,048 and 1,024 (docs/benchmarks.md).
+    /// </summary>
+    internal const int TokensPerBatch = 1024;
 
     private readonly InferenceSession session;
     private readonly BertTokenizer tokenizer;
@@ -82,10 +86,12 @@ public sealed class SentenceEncoder : IDisposable
         var vectors = new float[texts.Count][];
         for (var t = 0; t < texts.Count; t++) vectors[t] = new float[Model.Dimensions];
         var pooled = new float[Model.Dimensions];
-        for (var first = 0; first < windows.Count; first += BatchSize)
+        for (var first = 0; first < windows.Count;)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batch = windows.GetRange(first, Math.Min(BatchSize, windows.Count - first));
+            // The first window of a batch is its longest: every window of the batch is padded to it.
+            var batch = windows.GetRange(first, Math.Min(Math.Max(1, TokensPerBatch / windows[first].Ids.Length), windows.Count - first));
+            first += batch.Count;
             RunBatch(batch.ConvertAll(w => w.Ids), (hidden, b) =>
             {
                 Pool(hidden, batch[b].Ids.Length, pooled);

@@ -90,7 +90,7 @@ internal sealed class EmbedScenario : IScenario
                          $"{Format.Count(texts.Count)} chunks ({Format.Fixed(texts.Count / (double)fileCount, 1)} a file), each embedded as its vector source (context prefix and content). " +
                          "The prose is made-up words (Zipf-distributed), which WordPiece splits into more pieces than English.");
         report.Setup.Add($"- Timed per row, one run on the same chunks: the embedder's `EmbedDocumentsAsync` over groups of {GroupSize} chunks (as a flush of a Local or Onnx index hands them over; " +
-                         $"the Onnx embedder runs {SentenceEncoder.BatchSize} windows an inference, on {Environment.ProcessorCount} threads), vectors dropped; {WarmUpTexts} chunks embedded untimed first. " +
+                         $"the Onnx embedder runs up to {SentenceEncoder.TokensPerBatch} padded tokens an inference, on {Environment.ProcessorCount} threads), vectors dropped; {WarmUpTexts} chunks embedded untimed first. " +
                          $"Model loads (untimed): {string.Join(", ", loads)}.{(options.Quick ? " --quick: the default model alone." : "")}");
         report.Setup.Add($"- Flush: {Format.Count(flush.Chunks)} Pending chunks of a fresh Onnx index ({OnnxModel.Default.Name}), imported Async from {Format.Count(flush.Files)} more generated files (setup, {Format.Seconds(flush.ImportTime)}); " +
                          "timed: `new BatchManager(index, EmbeddingProviders.CreateBatchService(index, null)).FlushAsync(new FlushOptions { MinSize = 1, Force = true, MaxBatchSize = all })`, one job " +
