@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Tokenizers;
+using SemanticCore.Embedding;
 
 namespace SemanticCore.Onnx;
 
@@ -85,43 +86,34 @@ public sealed class SentenceEncoder : IDisposable
 
         var vectors = new float[texts.Count][];
         for (var t = 0; t < texts.Count; t++) vectors[t] = new float[Model.Dimensions];
-        var pooled = new float[Model.Dimensions];
         for (var first = 0; first < windows.Count;)
         {
             cancellationToken.ThrowIfCancellationRequested();
             // The first window of a batch is its longest: every window of the batch is padded to it.
             var batch = windows.GetRange(first, Math.Min(Math.Max(1, TokensPerBatch / windows[first].Ids.Length), windows.Count - first));
             first += batch.Count;
-            RunBatch(batch.ConvertAll(w => w.Ids), (hidden, b) =>
-            {
-                Pool(hidden, batch[b].Ids.Length, pooled);
-                // Weighted by length: the windows of one text average as its tokens would have.
-                TensorPrimitives.MultiplyAdd(pooled, batch[b].Ids.Length, vectors[batch[b].Text], vectors[batch[b].Text]);
-            });
+            RunBatch(batch.ConvertAll(w => w.Ids), (hidden, b) => AddPooled(hidden, batch[b].Ids.Length, vectors[batch[b].Text]));
         }
 
-        foreach (var vector in vectors)
-        {
-            var norm = TensorPrimitives.Norm(vector);
-            if (norm > 0) TensorPrimitives.Divide(vector, norm, vector);
-        }
-
+        // Normalizing divides out the token count: the sum of a text's pooled windows becomes their weighted mean.
+        foreach (var vector in vectors) Vectors.Normalize(vector);
         return vectors;
     }
 
-    /// <summary>One window's vector from its tokens' hidden states (<paramref name="length"/> real tokens, then padding).</summary>
-    private void Pool(ReadOnlySpan<float> hidden, int length, float[] pooled)
+    /// <summary>
+    /// Adds one window's pooled vector to its text's, weighted by its <paramref name="length"/> real tokens (then padding):
+    /// mean pooling adds every token's vector, CLS pooling the [CLS] vector that many times.
+    /// </summary>
+    private void AddPooled(ReadOnlySpan<float> hidden, int length, float[] text)
     {
         var dimensions = Model.Dimensions;
         if (Model.Pooling == SentencePooling.Cls)
         {
-            hidden[..dimensions].CopyTo(pooled);
+            TensorPrimitives.MultiplyAdd(hidden[..dimensions], length, text, text);
             return;
         }
 
-        Array.Clear(pooled);
-        for (var t = 0; t < length; t++) TensorPrimitives.Add(pooled, hidden.Slice(t * dimensions, dimensions), pooled);
-        TensorPrimitives.Divide(pooled, length, pooled);
+        for (var t = 0; t < length; t++) TensorPrimitives.Add(text, hidden.Slice(t * dimensions, dimensions), text);
     }
 
     /// <summary>Runs windows padded to the longest; hands each window's hidden states ([tokens × dimensions]) to <paramref name="each"/>.</summary>
