@@ -20,7 +20,7 @@ namespace SemanticCore.Bench.Scenarios;
 internal sealed class EmbedScenario : IScenario
 {
     /// <summary>Texts handed to an embedder at a time: the group LocalBatchService embeds a job's lines in.</summary>
-    private const int GroupSize = 256;
+    private const int GroupSize = LocalBatchService.RequestsPerGroup;
 
     /// <summary>Texts embedded untimed before a row: JIT, and the first inference's allocations.</summary>
     private const int WarmUpTexts = 32;

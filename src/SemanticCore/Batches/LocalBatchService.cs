@@ -17,7 +17,7 @@ internal sealed class LocalBatchService(IBatchFileSpool spool, IEmbeddingProvide
     private const string FilePrefix = "local-files/";
     private const string BatchPrefix = "local-batches/";
     /// <summary>Requests embedded together: enough for a model to batch its inference, few enough to keep memory flat.</summary>
-    private const int RequestsPerGroup = 256;
+    internal const int RequestsPerGroup = 256;
 
     public async Task<string> UploadAsync(string localPath, string displayName, IProgress<long>? progress, CancellationToken cancellationToken)
     {
@@ -42,20 +42,14 @@ internal sealed class LocalBatchService(IBatchFileSpool spool, IEmbeddingProvide
         {
             // A group of lines at a time: a 100,000-chunk job never sits in memory.
             var group = new List<(string Key, string Text)>(RequestsPerGroup);
-            while (true)
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
-                var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-                if (line is { Length: > 0 }) group.Add(ParseRequest(line));
-                if (group.Count < RequestsPerGroup && line is not null) continue;
-                if (group.Count > 0)
-                {
-                    await EmbedGroupAsync(group, json, target, cancellationToken).ConfigureAwait(false);
-                    requests += group.Count;
-                    group.Clear();
-                }
-
-                if (line is null) break;
+                if (line.Length == 0) continue;
+                group.Add(ParseRequest(line));
+                if (group.Count == RequestsPerGroup) requests += await WriteGroupAsync(group, json, target, cancellationToken).ConfigureAwait(false);
             }
+
+            requests += await WriteGroupAsync(group, json, target, cancellationToken).ConfigureAwait(false);
         }
 
         return Operation(displayName, inputFileName, BatchState.Pending, requests);
@@ -124,8 +118,10 @@ internal sealed class LocalBatchService(IBatchFileSpool spool, IEmbeddingProvide
         return (key, text);
     }
 
-    private async Task EmbedGroupAsync(List<(string Key, string Text)> group, Utf8JsonWriter json, Stream target, CancellationToken cancellationToken)
+    /// <summary>Embeds the group's texts, writes their results and empties it; returns how many it wrote.</summary>
+    private async Task<int> WriteGroupAsync(List<(string Key, string Text)> group, Utf8JsonWriter json, Stream target, CancellationToken cancellationToken)
     {
+        if (group.Count == 0) return 0;
         var vectors = new float[group.Count][];
         await embedder.EmbedDocumentsAsync(group.ConvertAll(r => r.Text), (first, embedded) =>
         {
@@ -136,6 +132,10 @@ internal sealed class LocalBatchService(IBatchFileSpool spool, IEmbeddingProvide
             WriteResult(json, group[i].Key, vectors[i], TokenEstimator.Estimate(group[i].Text));
             target.WriteByte((byte)'\n');
         }
+
+        var written = group.Count;
+        group.Clear();
+        return written;
     }
 
     private static string OutputName(string displayName) => FilePrefix + displayName + ".output.jsonl";
