@@ -31,8 +31,7 @@ public sealed class OnnxProvider(string modelsDirectory) : IInstalledProvider
     /// <exception cref="SemanticCoreException">InvalidModel: an index recorded a model this module does not have.</exception>
     public SentenceEncoder Encoder(string modelName)
     {
-        var model = OnnxModel.Find(modelName) ?? throw new SemanticCoreException("InvalidModel", FailureKind.InvalidArgument,
-            $"The Onnx provider has no model '{modelName}'. Its models: {string.Join(", ", ModelNames)}.");
+        var model = OnnxModel.Find(modelName) ?? throw EmbeddingProviders.UnknownModel(this, modelName);
         var encoder = encoders.GetOrAdd(model, m => new Lazy<SentenceEncoder>(() => Load(m)));
         try
         {

@@ -29,6 +29,10 @@ public static class EmbeddingProviders
         : throw new SemanticCoreException("ProviderNotInstalled", FailureKind.NotInstalled,
             $"The {kind} provider comes with the module {CompanionModules[kind]}, which is not installed (or not imported) in this session.");
 
+    /// <summary>InvalidModel: a model name the installed provider does not have, with the names it has.</summary>
+    public static SemanticCoreException UnknownModel(IInstalledProvider provider, string model) =>
+        new("InvalidModel", FailureKind.InvalidArgument, $"The {provider.Kind} provider has no model '{model}'. Its models: {string.Join(", ", provider.ModelNames)}.");
+
     /// <summary>The interactive embedder (Sync imports, search); Gemini needs the default key.</summary>
     /// <param name="progress">Hears of Gemini's waits for the tokens-per-minute budget, and how fast a model on this machine goes.</param>
     public static IEmbeddingProvider CreateInteractive(IndexSettings settings, ApiKey? defaultKey, IProgress<OperationProgress>? progress = null) => settings.Provider switch

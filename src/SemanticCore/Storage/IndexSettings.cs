@@ -27,7 +27,7 @@ public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model,
     {
         var provider = request.Provider ?? EmbeddingProviderKind.Gemini;
         // A model run by a companion module knows its own names and dimensions (a copy's settings are taken as they are).
-        var installed = provider == EmbeddingProviderKind.Onnx && !request.Verbatim ? Embedding.EmbeddingProviders.Installed(provider) : null;
+        var installed = Embedding.EmbeddingProviders.CompanionModules.ContainsKey(provider) && !request.Verbatim ? Embedding.EmbeddingProviders.Installed(provider) : null;
         var model = request.Model ?? installed?.DefaultModel ?? (provider == EmbeddingProviderKind.Local ? DefaultLocalModel : DefaultGeminiModel);
         if (string.IsNullOrWhiteSpace(model) || model.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
@@ -53,11 +53,7 @@ public sealed record IndexSettings(EmbeddingProviderKind Provider, string Model,
     /// <summary>One of an installed provider's models, at the only dimension it makes.</summary>
     private static IndexSettings InstalledModel(Embedding.IInstalledProvider installed, string model, int? dimensions)
     {
-        if (installed.DimensionsOf(model) is not { } native)
-        {
-            throw new SemanticCoreException("InvalidModel", FailureKind.InvalidArgument,
-                $"The {installed.Kind} provider has no model '{model}'. Its models: {string.Join(", ", installed.ModelNames)}.");
-        }
+        var native = installed.DimensionsOf(model) ?? throw Embedding.EmbeddingProviders.UnknownModel(installed, model);
 
         if (dimensions is { } asked && asked != native)
         {
