@@ -80,7 +80,7 @@ public abstract class DocumentImportCmdlet : SemanticCmdlet
                 return ImporterFor(index).Forecast(file, ForecastCap(index.Settings));
             }
 
-            var settings = IndexSettings.FromRequest(SettingsRequest());
+            var settings = NewIndexSettings(SettingsRequest());
             AnnounceNewIndex(settings);
             return DocumentImporter.ForecastForNewIndex(file, database, settings, ForecastCap(settings));
         }

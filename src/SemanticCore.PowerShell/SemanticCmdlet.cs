@@ -206,6 +206,14 @@ public abstract class SemanticCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>The settings a new index would get from <paramref name="request"/> (a forecast's), its provider's module imported first.</summary>
+    /// <exception cref="SemanticCoreException">ProviderNotInstalled, InvalidModel, InvalidDimensions.</exception>
+    protected IndexSettings NewIndexSettings(IndexSettingsRequest request)
+    {
+        if (request.Provider is { } provider) ImportCompanionModule(provider);
+        return IndexSettings.FromRequest(request);
+    }
+
     /// <summary>
     /// Imports the module that adds <paramref name="provider"/> (SemanticCore.PS.Onnx for Onnx) when it is installed and not
     /// yet imported, as pwsh imports a module for a command it exports; when it is not installed, whatever needs the provider

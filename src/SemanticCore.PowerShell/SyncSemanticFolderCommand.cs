@@ -76,7 +76,7 @@ public sealed class SyncSemanticFolderCommand : DocumentImportCmdlet
 
         WriteProgress(new ProgressRecord(ProgressIds.Import, $"Mirroring {folder}", "Done") { RecordType = ProgressRecordType.Completed });
         WarnAboutHeldChunks();
-        var settings = index?.Settings ?? IndexSettings.FromRequest(SettingsRequest());
+        var settings = index?.Settings ?? NewIndexSettings(SettingsRequest());
         WriteObject(new FolderSyncSummary
         {
             Path = folder,

@@ -114,6 +114,12 @@ public sealed class OnnxProviderTests(ModuleFixture module) : IDisposable
         Assert.True(found.ExitCode == 0, found.Stderr);
         Assert.Equal([dir.Combine("kb/rotate.md"), "SemanticCore.PS.Onnx"], found.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
+        // A forecast of a new Onnx index imports the module too (a -WhatIf in force must not stop the import itself).
+        var forecast = HostProcess.Run(dir.Path, "-Command", "Import-SemanticDocument kb/rotate.md -Database forecast.db -Provider Onnx -WhatIf; Test-Path forecast.db");
+        Assert.True(forecast.ExitCode == 0 && forecast.Stderr.Length == 0, forecast.Stderr);
+        Assert.Contains("Would create a new Onnx index", forecast.Stdout);
+        Assert.EndsWith("False", forecast.Stdout.Trim());
+
         // The same without the companion on PSModulePath: reading works, embedding says what is missing, nothing is created.
         var withoutCompanion = "$env:PSModulePath = ($env:PSModulePath -split [IO.Path]::PathSeparator | Where-Object { -not (Test-Path (Join-Path $_ SemanticCore.PS.Onnx)) }) -join [IO.Path]::PathSeparator; " +
             $"Import-Module '{module.ManifestPath}'; ";
