@@ -114,7 +114,7 @@ public sealed class OnnxProviderTests(ModuleFixture module) : IDisposable
         Assert.True(found.ExitCode == 0, found.Stderr);
         Assert.Equal([dir.Combine("kb/rotate.md"), "SemanticCore.PS.Onnx"], found.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
-        // A forecast of a new Onnx index imports the module too (a -WhatIf in force must not stop the import itself).
+        // A forecast of a new Onnx index imports the module too (it works out the settings without opening an index).
         var forecast = HostProcess.Run(dir.Path, "-Command", "Import-SemanticDocument kb/rotate.md -Database forecast.db -Provider Onnx -WhatIf; Test-Path forecast.db");
         Assert.True(forecast.ExitCode == 0 && forecast.Stderr.Length == 0, forecast.Stderr);
         Assert.Contains("Would create a new Onnx index", forecast.Stdout);
